@@ -77,29 +77,34 @@ func Classify(o Outcome, lastAttempt bool) Result {
 
 // Attempt is the journal's record of one attempt: the JSON line `send --json` prints.
 type Attempt struct {
-	EventID       string     `json:"eventId"`
-	URL           string     `json:"url,omitempty"`
-	Attempt       int        `json:"attempt"`
-	ScheduledAt   time.Time  `json:"scheduledAt"`
-	StartedAt     time.Time  `json:"startedAt"`
-	FinishedAt    time.Time  `json:"finishedAt"`
-	Status        int        `json:"status"`
-	Error         ErrorClass `json:"error"`
-	Message       string     `json:"message,omitempty"`
-	Result        Result     `json:"result"`
-	NextAttemptAt *time.Time `json:"nextAttemptAt"`
+	EventID     string     `json:"eventId"`
+	URL         string     `json:"url,omitempty"`
+	Attempt     int        `json:"attempt"`
+	ScheduledAt time.Time  `json:"scheduledAt"`
+	StartedAt   time.Time  `json:"startedAt"`
+	FinishedAt  time.Time  `json:"finishedAt"`
+	Status      int        `json:"status"`
+	Error       ErrorClass `json:"error"`
+	Message     string     `json:"message,omitempty"`
+	Result      Result     `json:"result"`
+	// NextAttemptAt is when the next attempt is due; zero (JSON null) when none follows.
+	NextAttemptAt time.Time `json:"nextAttemptAt"`
 }
 
 // Lateness is how long after its due time the attempt started.
 func (a Attempt) Lateness() time.Duration { return a.StartedAt.Sub(a.ScheduledAt) }
 
-// MarshalJSON writes times in UTC RFC 3339 with nanoseconds.
+// MarshalJSON writes times in UTC RFC 3339 with nanoseconds, and a null nextAttemptAt
+// when no attempt follows.
 func (a Attempt) MarshalJSON() ([]byte, error) {
 	type plain Attempt
-	p := plain(a)
+	p := struct {
+		plain
+		NextAttemptAt *time.Time `json:"nextAttemptAt"`
+	}{plain: plain(a)}
 	p.ScheduledAt, p.StartedAt, p.FinishedAt = p.ScheduledAt.UTC(), p.StartedAt.UTC(), p.FinishedAt.UTC()
-	if p.NextAttemptAt != nil {
-		t := p.NextAttemptAt.UTC()
+	if !a.NextAttemptAt.IsZero() {
+		t := a.NextAttemptAt.UTC()
 		p.NextAttemptAt = &t
 	}
 	return json.Marshal(p)

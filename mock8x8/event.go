@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Namespace is the envelope namespace of every SMS webhook event.
@@ -30,8 +31,9 @@ type Event struct {
 	ID string
 	// Type is the envelope's eventType, when known.
 	Type string
-	// Body is the JSON body, sent verbatim.
-	Body []byte
+	// Body is the JSON body, sent verbatim. A string, so an event is immutable and safe
+	// to share between attempts and goroutines.
+	Body string
 }
 
 // Click is the payload of a short_url_clicked event, field for field as 8x8 documents it.
@@ -46,13 +48,31 @@ type Click struct {
 
 // Event returns the click wrapped in its envelope, ready to send.
 func (c Click) Event() Event {
-	return Event{ID: c.EventID, Type: EventTypeClick, Body: c.AppendJSON(make([]byte, 0, 384))}
+	// Size the body exactly (unless escaping is needed): pending events hold their bodies,
+	// so slack here multiplies by every event waiting for a retry.
+	n := len(clickPrefix) + len(c.EventID) + len(c.UMID) + len(c.Destination) + len(c.ShortURL) + len(c.TargetURL) + clickOverhead
+	b := c.AppendJSON(make([]byte, 0, n))
+	// b is never written again, so the string may share its bytes (as strings.Builder
+	// does), and the ID may share the body's: one allocation per pending event, not three.
+	body := unsafe.String(unsafe.SliceData(b), len(b))
+	id := c.EventID
+	if off := len(clickPrefix) + 1; len(body) >= off+len(id) && body[off:off+len(id)] == id {
+		id = body[off : off+len(id)]
+	}
+	return Event{ID: id, Type: EventTypeClick, Body: body}
 }
+
+const clickPrefix = `{"namespace":"` + Namespace + `","eventType":"` + EventTypeClick + `","description":"` + DescriptionClick + `","payload":{"eventId":`
+
+// clickOverhead is the click body's length beyond its prefix and string fields: the
+// literal keys and punctuation AppendJSON writes, the longest RFC 3339 time, and 2 quotes
+// around each of the five string fields.
+const clickOverhead = len(`,"occurredAt":"`+`2006-01-02T15:04:05.999999999Z`+`","umid":`+`,"destination":`+`,"shortUrl":`+`,"targetUrl":`+`}}`) + 5*2
 
 // AppendJSON appends the click's full webhook body (envelope and payload, fields in the
 // documented order, occurredAt in UTC as RFC 3339) to b.
 func (c Click) AppendJSON(b []byte) []byte {
-	b = append(b, `{"namespace":"`+Namespace+`","eventType":"`+EventTypeClick+`","description":"`+DescriptionClick+`","payload":{"eventId":`...)
+	b = append(b, clickPrefix...)
 	b = appendJSONString(b, c.EventID)
 	b = append(b, `,"occurredAt":"`...)
 	b = c.OccurredAt.UTC().AppendFormat(b, time.RFC3339Nano)

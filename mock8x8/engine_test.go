@@ -1,0 +1,399 @@
+package mock8x8_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+
+	"github.com/clickcheck/clickcheck/mock8x8"
+)
+
+var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+// answer is what the scripted receiver does on one attempt.
+type answer struct {
+	status   int
+	err      error
+	took     time.Duration // fake time the attempt takes
+	location string
+}
+
+// scriptedTransport answers attempts from a script on a fake clock, so every attempt's
+// time is exact.
+type scriptedTransport struct {
+	clock  *clockwork.FakeClock
+	script func(attempt int) answer
+	mu     sync.Mutex
+	calls  []string // "METHOD URL" per request that reached the transport
+}
+
+func (s *scriptedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	s.mu.Lock()
+	s.calls = append(s.calls, req.Method+" "+req.URL.String())
+	n := len(s.calls)
+	s.mu.Unlock()
+	a := s.script(n)
+	if a.took > 0 {
+		s.clock.Advance(a.took)
+	}
+	if a.err != nil {
+		return nil, a.err
+	}
+	h := http.Header{}
+	if a.location != "" {
+		h.Set("Location", a.location)
+	}
+	return &http.Response{
+		StatusCode: a.status, Header: h, Request: req, ProtoMajor: 1, ProtoMinor: 1,
+		Body: io.NopCloser(strings.NewReader("")),
+	}, nil
+}
+
+func (s *scriptedTransport) requests() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.calls...)
+}
+
+var (
+	errRefused = &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
+	errTimeout = context.DeadlineExceeded
+)
+
+// runScripted delivers one event through a real Sender over the scripted transport and
+// returns every attempt the journal recorded. Between attempts it waits for the engine to
+// arm its timer and moves the fake clock exactly to the next due time.
+func runScripted(t *testing.T, sched mock8x8.Schedule, script func(int) answer) ([]mock8x8.Attempt, *scriptedTransport) {
+	t.Helper()
+	fc := clockwork.NewFakeClockAt(t0)
+	tr := &scriptedTransport{clock: fc, script: script}
+	records := make(chan mock8x8.Attempt, 16)
+	journal := mock8x8.NewJournal(mock8x8.RecorderFunc(func(a mock8x8.Attempt) { records <- a }))
+	sender, err := mock8x8.NewSender(mock8x8.SenderConfig{URL: "http://receiver.test/webhooks/8x8", Transport: tr, Clock: fc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := mock8x8.NewEngine(sender, mock8x8.EngineConfig{Schedule: sched, Clock: fc, Journal: journal, Concurrency: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := eng.Submit(mock8x8.Event{ID: "ev-1", Body: `{"namespace":"SMS"}`}); err != nil {
+		t.Fatal(err)
+	}
+	var got []mock8x8.Attempt
+	for {
+		select {
+		case a := <-records:
+			got = append(got, a)
+		case <-ctx.Done():
+			t.Fatalf("no attempt %d recorded within 10s; attempts so far: %+v", len(got)+1, got)
+		}
+		last := got[len(got)-1]
+		if last.Result.Final() {
+			break
+		}
+		if last.NextAttemptAt.IsZero() {
+			t.Fatalf("attempt %d has result retry but no nextAttemptAt", last.Attempt)
+		}
+		if err := fc.BlockUntilContext(ctx, 1); err != nil {
+			t.Fatalf("engine never armed its timer for attempt %d: %v", last.Attempt+1, err)
+		}
+		fc.Advance(last.NextAttemptAt.Sub(fc.Now()))
+	}
+	if err := eng.Wait(ctx); err != nil {
+		t.Fatalf("engine still has outstanding events after a final result: %v", err)
+	}
+	// Nothing may follow a final result, however long we wait.
+	fc.Advance(24 * time.Hour)
+	select {
+	case a := <-records:
+		t.Fatalf("attempt %d after the final result: %+v", a.Attempt, a)
+	case <-time.After(20 * time.Millisecond):
+	}
+	if s := journal.Stats(); !s.Balanced() || s.Pending != 0 || s.Events != 1 {
+		t.Fatalf("journal after the run: %+v, want 1 event, nothing pending, balanced", s)
+	}
+	return got, tr
+}
+
+func offsets(atts []mock8x8.Attempt) []time.Duration {
+	out := make([]time.Duration, len(atts))
+	for i, a := range atts {
+		out[i] = a.StartedAt.Sub(t0)
+	}
+	return out
+}
+
+func equalDurations(a, b []time.Duration) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func results(atts []mock8x8.Attempt) []mock8x8.Result {
+	out := make([]mock8x8.Result, len(atts))
+	for i, a := range atts {
+		out[i] = a.Result
+	}
+	return out
+}
+
+func secs(ss ...float64) []time.Duration {
+	out := make([]time.Duration, len(ss))
+	for i, s := range ss {
+		out[i] = time.Duration(s * float64(time.Second))
+	}
+	return out
+}
+
+var fiveFailures = []mock8x8.Result{mock8x8.Retry, mock8x8.Retry, mock8x8.Retry, mock8x8.Retry, mock8x8.Exhausted}
+
+func TestEngine_ExactScheduleByFailureClass(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		answer    answer
+		wantStart []time.Duration
+		wantError mock8x8.ErrorClass
+	}{
+		// Failures that answer at once: attempts at 0, 1, 11, 41 and 131 s.
+		{"connection_refused", answer{err: errRefused}, secs(0, 1, 11, 41, 131), mock8x8.ErrRefused},
+		{"400", answer{status: 400}, secs(0, 1, 11, 41, 131), ""},
+		{"401", answer{status: 401}, secs(0, 1, 11, 41, 131), ""},
+		{"404", answer{status: 404}, secs(0, 1, 11, 41, 131), ""},
+		{"429", answer{status: 429}, secs(0, 1, 11, 41, 131), ""},
+		{"500", answer{status: 500}, secs(0, 1, 11, 41, 131), ""},
+		{"503", answer{status: 503}, secs(0, 1, 11, 41, 131), ""},
+		// A timeout takes the whole 5 s; each interval counts from the attempt's end.
+		{"timeout", answer{err: errTimeout, took: 5 * time.Second}, secs(0, 6, 21, 56, 151), mock8x8.ErrTimeout},
+		// A slow 500 (2 s) shifts every later attempt by its duration.
+		{"slow_500", answer{status: 500, took: 2 * time.Second}, secs(0, 3, 15, 47, 139), ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, tr := runScripted(t, mock8x8.DefaultSchedule(), func(int) answer { return tt.answer })
+			if !equalDurations(offsets(got), tt.wantStart) {
+				t.Errorf("attempts started at %v, want %v", offsets(got), tt.wantStart)
+			}
+			if rs := results(got); len(rs) != 5 || rs[4] != mock8x8.Exhausted || rs[0] != mock8x8.Retry {
+				t.Errorf("results %v, want %v", rs, fiveFailures)
+			}
+			for i, a := range got {
+				if a.Attempt != i+1 || a.Status != tt.answer.status || a.Error != tt.wantError {
+					t.Errorf("attempt %d recorded as #%d status %d error %q, want #%d status %d error %q",
+						i+1, a.Attempt, a.Status, a.Error, i+1, tt.answer.status, tt.wantError)
+				}
+				if !a.StartedAt.Equal(a.ScheduledAt) {
+					t.Errorf("attempt %d started %v after its due time", i+1, a.Lateness())
+				}
+			}
+			if n := len(tr.requests()); n != 5 {
+				t.Errorf("receiver saw %d requests, want 5", n)
+			}
+		})
+	}
+}
+
+func TestEngine_SuccessStopsRetries(t *testing.T) {
+	t.Parallel()
+	for k, status := range []int{200, 201, 202, 204, 299} {
+		k := k%5 + 1 // succeed on attempt 1..5
+		t.Run(fmt.Sprintf("%d_on_attempt_%d", status, k), func(t *testing.T) {
+			t.Parallel()
+			got, _ := runScripted(t, mock8x8.DefaultSchedule(), func(n int) answer {
+				if n == k {
+					return answer{status: status}
+				}
+				return answer{status: 503}
+			})
+			want := secs(0, 1, 11, 41, 131)[:k]
+			if !equalDurations(offsets(got), want) {
+				t.Errorf("attempts started at %v, want %v", offsets(got), want)
+			}
+			if last := got[len(got)-1]; last.Result != mock8x8.Delivered || last.Status != status || !last.NextAttemptAt.IsZero() {
+				t.Errorf("last attempt %+v, want delivered with status %d and no next attempt", last, status)
+			}
+		})
+	}
+}
+
+func TestEngine_RedirectsAreRejectedNotFollowed(t *testing.T) {
+	t.Parallel()
+	for _, status := range []int{301, 302, 307, 308} {
+		t.Run(strconv.Itoa(status), func(t *testing.T) {
+			t.Parallel()
+			got, tr := runScripted(t, mock8x8.DefaultSchedule(), func(int) answer {
+				return answer{status: status, location: "http://elsewhere.test/new"}
+			})
+			if len(got) != 1 || got[0].Result != mock8x8.Rejected || got[0].Status != status {
+				t.Fatalf("attempts %+v, want exactly one, rejected with status %d", got, status)
+			}
+			if reqs := tr.requests(); len(reqs) != 1 || strings.Contains(reqs[0], "elsewhere") {
+				t.Errorf("requests %v: the redirect must not be followed", reqs)
+			}
+		})
+	}
+}
+
+func TestEngine_InformationalIsRejected(t *testing.T) {
+	t.Parallel()
+	got, _ := runScripted(t, mock8x8.DefaultSchedule(), func(int) answer { return answer{status: 199} })
+	if len(got) != 1 || got[0].Result != mock8x8.Rejected {
+		t.Fatalf("attempts %+v, want one rejected attempt", got)
+	}
+}
+
+func TestEngine_FromFirstAttempt(t *testing.T) {
+	t.Parallel()
+	sched := mock8x8.DefaultSchedule()
+	sched.FromFirstAttempt = true
+	t.Run("instant_failures", func(t *testing.T) {
+		t.Parallel()
+		got, _ := runScripted(t, sched, func(int) answer { return answer{status: 500} })
+		if want := secs(0, 1, 11, 41, 131); !equalDurations(offsets(got), want) {
+			t.Errorf("attempts started at %v, want %v", offsets(got), want)
+		}
+	})
+	t.Run("timeouts", func(t *testing.T) {
+		t.Parallel()
+		// Offsets stay anchored to the first attempt; attempt 2 follows at once because
+		// attempt 1 ended (5 s) after its offset (1 s).
+		got, _ := runScripted(t, sched, func(int) answer { return answer{err: errTimeout, took: 5 * time.Second} })
+		if want := secs(0, 5, 11, 41, 131); !equalDurations(offsets(got), want) {
+			t.Errorf("attempts started at %v, want %v", offsets(got), want)
+		}
+	})
+}
+
+func TestEngine_TimeScale(t *testing.T) {
+	t.Parallel()
+	got, _ := runScripted(t, mock8x8.DefaultSchedule().Scaled(0.01), func(int) answer { return answer{status: 503} })
+	if want := secs(0, 0.01, 0.11, 0.41, 1.31); !equalDurations(offsets(got), want) {
+		t.Errorf("attempts started at %v, want %v", offsets(got), want)
+	}
+}
+
+// failingAttempter fails every attempt at once, counting how many run at the same time.
+type failingAttempter struct {
+	mu                sync.Mutex
+	inFlight, maxSeen int
+	hold              time.Duration
+}
+
+func (f *failingAttempter) Send(ctx context.Context, ev mock8x8.Event) mock8x8.Outcome {
+	f.mu.Lock()
+	f.inFlight++
+	if f.inFlight > f.maxSeen {
+		f.maxSeen = f.inFlight
+	}
+	f.mu.Unlock()
+	time.Sleep(f.hold)
+	f.mu.Lock()
+	f.inFlight--
+	f.mu.Unlock()
+	if strings.HasSuffix(ev.ID, "7") {
+		return mock8x8.Outcome{Status: 200}
+	}
+	if strings.HasSuffix(ev.ID, "3") {
+		return mock8x8.Outcome{Status: 307}
+	}
+	return mock8x8.Outcome{Status: 503}
+}
+
+func TestEngine_AccountingHoldsThroughoutAndConcurrencyIsBounded(t *testing.T) {
+	t.Parallel()
+	journal := mock8x8.NewJournal()
+	att := &failingAttempter{hold: 200 * time.Microsecond}
+	sched := mock8x8.DefaultSchedule().Scaled(0.001) // a full cycle in about 131 ms
+	eng, err := mock8x8.NewEngine(att, mock8x8.EngineConfig{Schedule: sched, Concurrency: 4, Journal: journal})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	const n = 300
+	done := make(chan struct{})
+	var unbalanced []mock8x8.Stats
+	go func() {
+		defer close(done)
+		for i := 0; i < 100000; i++ {
+			s := journal.Stats()
+			if !s.Balanced() {
+				unbalanced = append(unbalanced, s)
+			}
+			if s.Events == n && s.Pending == 0 {
+				return
+			}
+			time.Sleep(100 * time.Microsecond)
+		}
+	}()
+	for i := 0; i < n; i++ {
+		if err := eng.Submit(mock8x8.Event{ID: "ev-" + strconv.Itoa(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := eng.Wait(ctx); err != nil {
+		t.Fatalf("events still outstanding: %d (%v)", eng.Outstanding(), err)
+	}
+	<-done
+	if len(unbalanced) > 0 {
+		t.Fatalf("the invariant broke %d times, first %+v", len(unbalanced), unbalanced[0])
+	}
+	s := journal.Stats()
+	// Ids ending in 7 deliver, in 3 are rejected, the rest exhaust after 5 attempts.
+	want := mock8x8.Stats{Events: n, Delivered: 30, Rejected: 30, Exhausted: 240, Attempts: 30 + 30 + 240*5}
+	if s != want {
+		t.Fatalf("stats %+v, want %+v", s, want)
+	}
+	if att.maxSeen > 4 {
+		t.Fatalf("%d attempts ran at once with concurrency 4", att.maxSeen)
+	}
+}
+
+func TestEngine_CloseLeavesUnfinishedEventsPending(t *testing.T) {
+	t.Parallel()
+	journal := mock8x8.NewJournal()
+	eng, err := mock8x8.NewEngine(&failingAttempter{}, mock8x8.EngineConfig{Journal: journal})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 10; i++ {
+		_ = eng.Submit(mock8x8.Event{ID: "ev-" + strconv.Itoa(i*10)})
+	}
+	// Every event fails its first attempt and waits a real second for its retry.
+	deadline := time.Now().Add(5 * time.Second)
+	for journal.Stats().Attempts < 10 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	eng.Close()
+	s := journal.Stats()
+	if s.Pending != 10 || !s.Balanced() || s.Attempts != 10 {
+		t.Fatalf("after Close: %+v, want 10 pending after 10 attempts", s)
+	}
+	if err := eng.Submit(mock8x8.Event{ID: "late"}); !errors.Is(err, mock8x8.ErrEngineClosed) {
+		t.Fatalf("Submit after Close returned %v, want ErrEngineClosed", err)
+	}
+}
