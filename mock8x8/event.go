@@ -70,7 +70,8 @@ const clickPrefix = `{"namespace":"` + Namespace + `","eventType":"` + EventType
 const clickOverhead = len(`,"occurredAt":"`+`2006-01-02T15:04:05.999999999Z`+`","umid":`+`,"destination":`+`,"shortUrl":`+`,"targetUrl":`+`}}`) + 5*2
 
 // AppendJSON appends the click's full webhook body (envelope and payload, fields in the
-// documented order, occurredAt in UTC as RFC 3339) to b.
+// documented order, occurredAt in UTC as RFC 3339: "2025-10-03T12:00:00Z" for whole
+// seconds, as 8x8 documents it, with a fraction only when the time has one) to b.
 func (c Click) AppendJSON(b []byte) []byte {
 	b = append(b, clickPrefix...)
 	b = appendJSONString(b, c.EventID)

@@ -117,7 +117,7 @@ func (g *Generator) NextClickDetail() ClickDetail {
 	return ClickDetail{
 		Click: Click{
 			EventID:     g.rs.uuid(),
-			OccurredAt:  time.UnixMilli(at).UTC(),
+			OccurredAt:  ceilSecond(at),
 			UMID:        s.umid(),
 			Destination: s.destination,
 			ShortURL:    s.shortURL(ref.link),
@@ -571,4 +571,11 @@ func (h *timedHeap[T]) pop() (int64, T) {
 		i = m
 	}
 	return top.at, top.v
+}
+
+// ceilSecond turns a millisecond timestamp into a UTC time rounded up to the second:
+// 8x8 documents occurredAt as "2025-10-03T12:00:00Z", and rounding up keeps every click
+// at or after its SMS was sent and clicks in order.
+func ceilSecond(ms int64) time.Time {
+	return time.Unix((ms+999)/1000, 0).UTC()
 }

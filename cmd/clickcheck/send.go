@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"os"
 	"strings"
@@ -378,7 +379,7 @@ func (f *failureLog) print(w io.Writer) {
 	}
 	fmt.Fprintln(w, "  not delivered:")
 	for _, a := range f.shown {
-		fmt.Fprintf(w, "    %s  %s after %d attempt%s: last %s\n", a.EventID, a.Result, a.Attempt, plural(a.Attempt), describeAnswer(a))
+		fmt.Fprintf(w, "    %s  %s after %d attempt%s; last attempt: %s\n", a.EventID, a.Result, a.Attempt, plural(a.Attempt), describeAnswer(a))
 	}
 	if f.more > 0 {
 		fmt.Fprintf(w, "    ... and %d more (use --json for every attempt)\n", f.more)
@@ -387,14 +388,15 @@ func (f *failureLog) print(w io.Writer) {
 
 // describeAnswer says what the receiver did and why 8x8 gives up on it.
 func describeAnswer(a mock8x8.Attempt) string {
+	answered := fmt.Sprintf("answered %d %s", a.Status, http.StatusText(a.Status))
 	switch {
 	case a.Error != mock8x8.ErrNone:
 		return a.Message
 	case a.Result == mock8x8.Rejected && a.Status >= 300 && a.Status < 400:
-		return fmt.Sprintf("%d: 8x8 does not follow redirects, so the event is lost", a.Status)
+		return answered + "; 8x8 does not follow redirects, so the event is lost"
 	case a.Result == mock8x8.Rejected:
-		return fmt.Sprintf("%d: not a 2XX, and 8x8 retries only errors, 4XX and 5XX, so the event is lost", a.Status)
+		return answered + "; 8x8 retries only errors, 4XX and 5XX, so the event is lost"
 	default:
-		return fmt.Sprintf("%d: 8x8 retried it on every step of its schedule, then dropped it", a.Status)
+		return answered + "; 8x8 drops an event after its fifth failed attempt"
 	}
 }

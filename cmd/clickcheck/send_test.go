@@ -102,7 +102,7 @@ func TestSend_ExitCodes(t *testing.T) {
 		wantStderr string
 	}{
 		{"all_delivered", 204, 0, mock8x8.Stats{Events: 3, Delivered: 3, Attempts: 3}, "3 delivered"},
-		{"always_503_exhausts", 503, 1, mock8x8.Stats{Events: 3, Exhausted: 3, Attempts: 15}, "exhausted after 5 attempts"},
+		{"always_503_exhausts", 503, 1, mock8x8.Stats{Events: 3, Exhausted: 3, Attempts: 15}, "exhausted after 5 attempts; last attempt: answered 503 Service Unavailable"},
 		{"redirect_is_rejected", 307, 1, mock8x8.Stats{Events: 3, Rejected: 3, Attempts: 3}, "does not follow redirects"},
 	}
 	for _, tt := range tests {
