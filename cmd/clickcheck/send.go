@@ -296,6 +296,12 @@ func (s *sendCmd) deliver(ctx context.Context, sender *mock8x8.Sender, events fu
 		return err
 	}
 	began := time.Now()
+	defer eng.Close()
+	stopProgress := func() {}
+	if !s.jsonOut {
+		stopProgress = s.reportProgress(journal, began)
+		defer stopProgress()
+	}
 	for ev := range events {
 		select {
 		case window <- struct{}{}:
@@ -309,6 +315,7 @@ func (s *sendCmd) deliver(ctx context.Context, sender *mock8x8.Sender, events fu
 		}
 	}
 	waitErr := eng.Wait(ctx)
+	stopProgress()
 	eng.Close()
 	stats := journal.Stats()
 	if lines != nil {
@@ -322,6 +329,32 @@ func (s *sendCmd) deliver(ctx context.Context, sender *mock8x8.Sender, events fu
 		return errFailed
 	}
 	return nil
+}
+
+// progressEvery is how often a long human-mode run says where it stands.
+const progressEvery = 10 * time.Second
+
+// reportProgress prints the counters every progressEvery until the returned stop is
+// called: at real time scale a failing receiver keeps events pending for minutes.
+func (s *sendCmd) reportProgress(journal *mock8x8.Journal, began time.Time) (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		tick := time.NewTicker(progressEvery)
+		defer tick.Stop()
+		for {
+			select {
+			case <-tick.C:
+				st := journal.Stats()
+				fmt.Fprintf(s.stderr, "  %s: %d delivered, %d exhausted, %d rejected, %d pending; %d attempt%s\n",
+					time.Since(began).Round(time.Second), st.Delivered, st.Exhausted, st.Rejected, st.Pending, st.Attempts, plural(int(st.Attempts)))
+			case <-done:
+				return
+			}
+		}
+	}()
+	return sync.OnceFunc(func() { close(done); <-finished })
 }
 
 func describeSchedule(s mock8x8.Schedule) string {
