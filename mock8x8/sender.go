@@ -41,6 +41,9 @@ type SenderConfig struct {
 	Timeout time.Duration
 	// UserAgent is the User-Agent header; empty means DefaultUserAgent.
 	UserAgent string
+	// ContentType is the Content-Type header; empty means "application/json", what 8x8
+	// sends. Conformance checks vary it (e.g. "application/json; charset=utf-8").
+	ContentType string
 	// Authorization is sent unchanged as the Authorization header of every request, like
 	// 8x8's httpAuthorization (e.g. "Bearer 9QQhlsEb8VY" or "Basic dXNlcjpwYXNzd29yZA==").
 	Authorization string
@@ -66,6 +69,7 @@ type Sender struct {
 	host     string
 	timeout  time.Duration
 	ua       string
+	ctype    string
 	auth     string
 	tokens   *tokenSource // nil without OAuth
 	client   *http.Client
@@ -92,12 +96,16 @@ func NewSender(cfg SenderConfig) (*Sender, error) {
 	if err := checkHeaderValue("User-Agent", cfg.UserAgent, DefaultUserAgent); err != nil {
 		return nil, err
 	}
+	if err := checkHeaderValue("Content-Type", cfg.ContentType, "application/json"); err != nil {
+		return nil, err
+	}
 	s := &Sender{
 		url:      cfg.URL,
 		redacted: u.Redacted(),
 		host:     u.Host,
 		timeout:  cfg.Timeout,
 		ua:       cfg.UserAgent,
+		ctype:    cfg.ContentType,
 		auth:     cfg.Authorization,
 		clock:    cfg.Clock,
 	}
@@ -106,6 +114,9 @@ func NewSender(cfg SenderConfig) (*Sender, error) {
 	}
 	if s.ua == "" {
 		s.ua = DefaultUserAgent
+	}
+	if s.ctype == "" {
+		s.ctype = "application/json"
 	}
 	if s.clock == nil {
 		s.clock = RealClock()
@@ -191,7 +202,7 @@ func (s *Sender) attempt(ctx, actx context.Context, ev Event, o *Outcome) {
 		o.Error, o.Message = ErrOther, fmt.Sprintf("POST %s: %v", s.redacted, unwrapURLError(err))
 		return
 	}
-	req.Header = http.Header{"Content-Type": {"application/json"}, "User-Agent": {s.ua}}
+	req.Header = http.Header{"Content-Type": {s.ctype}, "User-Agent": {s.ua}}
 	if auth != "" {
 		req.Header["Authorization"] = []string{auth}
 	}

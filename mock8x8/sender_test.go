@@ -564,3 +564,29 @@ func rawServer(tb testing.TB, reply string) string {
 	}()
 	return ln.Addr().String()
 }
+
+func TestSender_ContentTypeCanBeVaried(t *testing.T) {
+	t.Parallel()
+	got := make(chan string, 2)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got <- r.Header.Get("Content-Type")
+	}))
+	defer srv.Close()
+	for _, ct := range []string{"", "application/json; charset=utf-8"} {
+		s, err := mock8x8.NewSender(mock8x8.SenderConfig{URL: srv.URL, ContentType: ct})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o := s.Send(context.Background(), mock8x8.Event{Body: `{}`}); o.Status != 200 {
+			t.Fatalf("Send: %+v", o)
+		}
+		s.Close()
+		want := ct
+		if want == "" {
+			want = "application/json"
+		}
+		if h := <-got; h != want {
+			t.Errorf("Content-Type %q, want %q", h, want)
+		}
+	}
+}
