@@ -1,0 +1,204 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/onsi/ginkgo/v2/types"
+
+	"github.com/clickcheck/clickcheck/suites"
+)
+
+// verifySlots bounds how many verify processes run at once on a 2-core machine.
+var verifySlots = make(chan struct{}, 3)
+
+// verifyRun is one `clickcheck verify` in its own process.
+type verifyRun struct {
+	code           int
+	stdout, stderr string
+	failed         []string // areas with a failed spec
+	passed         []string // areas with a passed spec
+}
+
+// runVerify runs `clickcheck verify args...` in a fresh process (the test binary acting
+// as clickcheck) and reads its JSON report.
+func runVerify(t *testing.T, args ...string) verifyRun {
+	t.Helper()
+	verifySlots <- struct{}{}
+	defer func() { <-verifySlots }()
+	report := filepath.Join(t.TempDir(), "report.json")
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], append([]string{"verify", "--json-report", report}, args...)...)
+	cmd.Env = append(os.Environ(), runMainEnv+"=1", "GINKGO_NO_COLOR=1")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	res := verifyRun{code: cmd.ProcessState.ExitCode(), stdout: stdout.String(), stderr: stderr.String()}
+	if ctx.Err() != nil {
+		t.Fatalf("verify %v did not end within 4 minutes: %v\n%s", args, err, res.stdout)
+	}
+	raw, err := os.ReadFile(report)
+	if err != nil {
+		return res // bad input writes no report
+	}
+	var reports []types.Report
+	if err := json.Unmarshal(raw, &reports); err != nil {
+		t.Fatalf("the JSON report does not parse: %v", err)
+	}
+	failed, passed := map[string]bool{}, map[string]bool{}
+	for _, r := range reports {
+		for _, s := range r.SpecReports {
+			for _, l := range s.Labels() {
+				if !slices.Contains(suites.Areas, l) {
+					continue
+				}
+				switch {
+				case s.State.Is(types.SpecStateFailureStates):
+					failed[l] = true
+				case s.State == types.SpecStatePassed:
+					passed[l] = true
+				}
+			}
+		}
+	}
+	res.failed, res.passed = keys(failed), keys(passed)
+	return res
+}
+
+func keys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func TestVerify_ReferenceReceiverPasses(t *testing.T) {
+	t.Parallel()
+	res := runVerify(t)
+	if res.code != 0 || len(res.failed) > 0 {
+		t.Fatalf("verify against the reference receiver: exit %d, failed areas %v\n%s\n%s", res.code, res.failed, res.stdout, res.stderr)
+	}
+	for _, want := range []string{"verdict: PASS", "latency ", "p99 "} {
+		if !strings.Contains(res.stdout, want) {
+			t.Errorf("the summary lacks %q:\n%s", want, res.stdout)
+		}
+	}
+}
+
+// defectCases are faulty receivers and the area that must catch each. The README's
+// table of defects mirrors this list.
+var defectCases = []struct {
+	name string
+	d    defects
+	auth string   // the Authorization the receiver wants (verify is given it too)
+	args []string // extra verify flags
+	area string
+}{
+	{"409 on duplicates", defects{dupStatus: 409}, "", nil, suites.AreaIdempotency},
+	{"no dedupe", defects{noDedupe: true}, "", nil, suites.AreaIdempotency},
+	{"dedupe races under concurrent duplicates", defects{racyDedupe: true}, "", nil, suites.AreaIdempotency},
+	{"dedupe on umid+shortUrl instead of eventId", defects{dedupeOnUMID: true}, "", nil, suites.AreaIdempotency},
+	{"slow tail: 5% of acks over 2 s", defects{slowTailFrac: 0.05, slowTail: 2100 * time.Millisecond}, "", nil, suites.AreaLatency},
+	{"every ack slow", defects{slowEvery: 150 * time.Millisecond}, "", []string{"--latency-p99", "100ms"}, suites.AreaLatency},
+	{"rejects unknown fields", defects{strictFields: true}, "", nil, suites.AreaCompat},
+	{"rejects other event types", defects{clicksOnly: true}, "", nil, suites.AreaCompat},
+	{"counts other event types as clicks", defects{countSiblings: true}, "", nil, suites.AreaCompat},
+	{"refuses a charset on Content-Type", defects{strictContentType: true}, "", nil, suites.AreaCompat},
+	{"ignores auth", defects{ignoreAuth: true}, "Bearer right", nil, suites.AreaAuth},
+	{"dies on garbage input", defects{dieOnGarbage: true}, "", nil, suites.AreaRobustness},
+	{"silently loses ~2% under concurrency", defects{loseFrac: 0.02}, "", nil, suites.AreaNoLoss},
+	{"redirects", defects{redirect: true}, "", nil, suites.AreaAck},
+	{"slower than the sender timeout", defects{slowEvery: 1500 * time.Millisecond}, "", []string{"--timeout", "1s"}, suites.AreaAck},
+	{"parses occurredAt without fractional seconds or offsets", defects{strictTime: true}, "", nil, suites.AreaAck},
+	{"accepts only US numbers", defects{usOnly: true}, "", nil, suites.AreaAck},
+}
+
+func TestVerify_CatchesEachDefectInItsArea(t *testing.T) {
+	t.Parallel()
+	for _, tc := range defectCases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := httptest.NewServer(newTestReceiver(tc.d, tc.auth))
+			defer srv.Close()
+			args := append([]string{"--target", srv.URL + "/webhooks/8x8", "--observe-url", srv.URL + "/observed/{eventId}"}, tc.args...)
+			if tc.auth != "" {
+				args = append(args, "--auth", tc.auth)
+			}
+			began := time.Now()
+			res := runVerify(t, args...)
+			t.Logf("%s: exit %d in %s, failed areas %v", tc.name, res.code, time.Since(began).Round(time.Second), res.failed)
+			if res.code != 1 {
+				t.Fatalf("exit %d, want 1\n%s\n%s", res.code, res.stdout, res.stderr)
+			}
+			if !slices.Contains(res.failed, tc.area) {
+				t.Fatalf("failed areas %v do not include %q\n%s", res.failed, tc.area, tail(res.stdout, 40))
+			}
+		})
+	}
+}
+
+func TestVerify_CorrectReceiversWithOtherAcksPass(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		d    defects
+	}{
+		{"202 with no body", defects{ackStatus: 202}},
+		{"204", defects{ackStatus: 204}},
+		{"201 with a body", defects{ackStatus: 201, ackBody: `{"stored":true}`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := httptest.NewServer(newTestReceiver(tc.d, "Bearer ok"))
+			defer srv.Close()
+			res := runVerify(t, "--target", srv.URL+"/webhooks/8x8", "--observe-url", srv.URL+"/observed/{eventId}", "--auth", "Bearer ok")
+			if res.code != 0 || len(res.failed) > 0 {
+				t.Fatalf("exit %d, failed areas %v; a correct receiver must pass\n%s", res.code, res.failed, tail(res.stdout, 40))
+			}
+		})
+	}
+}
+
+func TestVerify_BadInputExits2(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		args []string
+		flag string
+	}{
+		{[]string{"--target", "ftp://x"}, "--target"},
+		{[]string{"--observe-url", "http://127.0.0.1:1/observed"}, "--observe-url"},
+		{[]string{"--observe-url", "http://x/{eventId}", "--observe-cmd", "echo 1"}, "--observe-url"},
+		{[]string{"--timeout", "0s"}, "--timeout"},
+		{[]string{"--latency-p99", "-1s"}, "--latency-p99"},
+		{[]string{"--time-scale", "2"}, "--time-scale"},
+		{[]string{"--label-filter", "ack &&"}, "--label-filter"},
+		{[]string{"--junit-report", "/nonexistent/dir/junit.xml"}, "--junit-report"},
+	} {
+		code, stdout, stderr := runCLI(t, append([]string{"verify"}, tc.args...)...)
+		lines := strings.Split(strings.TrimRight(stderr, "\n"), "\n")
+		if code != 2 || len(lines) != 1 || !strings.Contains(lines[0], tc.flag) || stdout != "" {
+			t.Errorf("verify %v: exit %d, stderr %q; want 2 and one line naming %s", tc.args, code, stderr, tc.flag)
+		}
+	}
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}

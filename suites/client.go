@@ -1,0 +1,121 @@
+package suites
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/clickcheck/clickcheck/mock8x8"
+)
+
+// deadAfter is how many attempts in a row may get no answer at all before the suites
+// stop sending: load on a receiver that already fails to answer proves nothing and only
+// makes the run slow.
+const deadAfter = 3
+
+// client delivers events to the target exactly as 8x8 would, through mock8x8.Sender,
+// and notices when the receiver has stopped answering.
+type client struct {
+	target Target
+	sender *mock8x8.Sender
+
+	mu       sync.Mutex
+	silent   int             // attempts in a row without any answer
+	lastMiss mock8x8.Outcome // the last of them
+}
+
+func newClient(t Target) (*client, error) {
+	s, err := mock8x8.NewSender(mock8x8.SenderConfig{URL: t.URL, Timeout: t.Timeout, Authorization: t.Auth})
+	if err != nil {
+		return nil, err
+	}
+	return &client{target: t, sender: s}, nil
+}
+
+// send makes one attempt with the target's settings.
+func (c *client) send(ctx context.Context, ev mock8x8.Event) mock8x8.Outcome {
+	return c.observe(c.sender.Send(ctx, ev))
+}
+
+// sendWith makes one attempt with changed sender settings (another Authorization or
+// Content-Type), otherwise as the target's.
+func (c *client) sendWith(ctx context.Context, change func(*mock8x8.SenderConfig), ev mock8x8.Event) mock8x8.Outcome {
+	cfg := mock8x8.SenderConfig{URL: c.target.URL, Timeout: c.target.Timeout, Authorization: c.target.Auth}
+	change(&cfg)
+	s, err := mock8x8.NewSender(cfg)
+	if err != nil {
+		return mock8x8.Outcome{Error: mock8x8.ErrOther, Message: err.Error()}
+	}
+	defer s.Close()
+	return c.observe(s.Send(ctx, ev))
+}
+
+// observe tracks whether the receiver still answers.
+func (c *client) observe(o mock8x8.Outcome) mock8x8.Outcome {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if o.Status == 0 && o.Error != mock8x8.ErrNone && o.Error != mock8x8.ErrOther {
+		c.silent++
+		c.lastMiss = o
+	} else if o.Status != 0 {
+		c.silent = 0
+	}
+	return o
+}
+
+// silence returns why no more should be sent, or "" while the receiver answers.
+func (c *client) silence() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.silent < deadAfter {
+		return ""
+	}
+	return fmt.Sprintf("the receiver stopped answering: the last %d attempts got no response (last: %s); "+
+		"not sending more to it. 8x8 would retry each event 4 times and then drop it", c.silent, c.lastMiss.Message)
+}
+
+func (c *client) close() { c.sender.Close() }
+
+// answer says in words what came back.
+func answer(o mock8x8.Outcome) string {
+	switch {
+	case o.Status != 0 && o.Error != mock8x8.ErrNone:
+		return fmt.Sprintf("%d, then %s (%s) after %s", o.Status, o.Error, o.Message, o.Duration().Round(100_000))
+	case o.Error != mock8x8.ErrNone:
+		return fmt.Sprintf("no response: %s (%s)", o.Error, o.Message)
+	default:
+		return fmt.Sprintf("%d in %s", o.Status, o.Duration().Round(10_000))
+	}
+}
+
+// sent describes an event for a failure message: its id and the start of its body.
+func sent(ev mock8x8.Event) string {
+	id := ev.ID
+	if id == "" {
+		id = "(no eventId)"
+	}
+	return fmt.Sprintf("event %s, %d bytes: %s", id, len(ev.Body), excerpt(strings.ReplaceAll(ev.Body, "\n", " "), 160))
+}
+
+// is2XX reports an outcome 8x8 counts as delivered.
+func is2XX(o mock8x8.Outcome) bool {
+	return o.Error == mock8x8.ErrNone && o.Status >= 200 && o.Status < 300
+}
+
+// why2XX explains, for a non-2XX outcome, what 8x8 would do with it.
+func why2XX(o mock8x8.Outcome) string {
+	switch {
+	case o.Error == mock8x8.ErrTimeout:
+		return "8x8 counts an answer slower than its timeout as a failure and retries the event after 1, 10, 30 and 90 s"
+	case o.Error != mock8x8.ErrNone:
+		return "8x8 retries the event after 1, 10, 30 and 90 s, then drops it"
+	case o.Status >= 300 && o.Status < 400:
+		return "8x8 does not follow redirects and does not retry them: the event is lost"
+	case o.Status < 200:
+		return "8x8 does not retry a 1XX: the event is lost"
+	case o.Status >= 400:
+		return "8x8 retries every 4XX and 5XX after 1, 10, 30 and 90 s, then drops the event"
+	}
+	return ""
+}
