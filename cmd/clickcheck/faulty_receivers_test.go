@@ -5,6 +5,9 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -39,6 +42,7 @@ type defects struct {
 type testReceiver struct {
 	d        defects
 	auth     string
+	countDir string // when set, each applied count is also written to countDir/<eventId>
 	mu       sync.Mutex
 	seen     map[string]bool // idempotency keys
 	applied  map[string]int  // by eventId, for /observed
@@ -201,6 +205,9 @@ func (tr *testReceiver) apply(key, id string) (dup bool) {
 	if !dup || tr.d.noDedupe {
 		tr.seen[key] = true
 		tr.applied[id]++
+		if tr.countDir != "" && id != "" && !strings.ContainsAny(id, "/.") {
+			_ = os.WriteFile(filepath.Join(tr.countDir, id), []byte(strconv.Itoa(tr.applied[id])+"\n"), 0o600)
+		}
 	}
 	return dup
 }

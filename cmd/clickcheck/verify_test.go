@@ -172,6 +172,29 @@ func TestVerify_CorrectReceiversWithOtherAcksPass(t *testing.T) {
 	}
 }
 
+func TestVerify_ObserveCmd(t *testing.T) {
+	t.Parallel()
+	tr := newTestReceiver(defects{}, "")
+	tr.countDir = t.TempDir()
+	srv := httptest.NewServer(tr)
+	defer srv.Close()
+	// The observe command reads the count the receiver wrote for the event, 0 when none.
+	observe := `cat "` + tr.countDir + `/{eventId}" 2>/dev/null || echo 0`
+	res := runVerify(t, "--target", srv.URL+"/webhooks/8x8", "--observe-cmd", observe, "--label-filter", "idempotency || compat")
+	if res.code != 0 || len(res.failed) > 0 || !slices.Contains(res.passed, suites.AreaIdempotency) {
+		t.Fatalf("exit %d, failed %v, passed %v; want idempotency to pass through --observe-cmd\n%s", res.code, res.failed, res.passed, tail(res.stdout, 30))
+	}
+	// The same receiver with no dedupe must fail through the same observer.
+	bad := newTestReceiver(defects{noDedupe: true}, "")
+	bad.countDir = t.TempDir()
+	badSrv := httptest.NewServer(bad)
+	defer badSrv.Close()
+	res = runVerify(t, "--target", badSrv.URL+"/webhooks/8x8", "--observe-cmd", `cat "`+bad.countDir+`/$EVENT_ID" 2>/dev/null || echo 0`, "--label-filter", "idempotency")
+	if res.code != 1 || !slices.Contains(res.failed, suites.AreaIdempotency) {
+		t.Fatalf("no-dedupe receiver through --observe-cmd with $EVENT_ID: exit %d, failed %v; want idempotency to fail", res.code, res.failed)
+	}
+}
+
 func TestVerify_BadInputExits2(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
