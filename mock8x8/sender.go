@@ -387,6 +387,24 @@ func statusText(code int) string {
 	return strings.TrimSpace(strconv.Itoa(code) + " " + http.StatusText(code))
 }
 
+// CheckURL says why raw cannot be a webhook URL, as a phrase to follow the quoted value
+// ("is not an http or https URL", "has no host", ...), or returns nil for an absolute
+// http or https URL with a host.
+func CheckURL(raw string) error {
+	u, err := url.Parse(raw)
+	switch {
+	case strings.TrimSpace(raw) == "":
+		return errors.New("is empty")
+	case err != nil:
+		return fmt.Errorf("is not a URL (%v)", unwrapURLError(err))
+	case u.Scheme != "http" && u.Scheme != "https":
+		return errors.New("is not an http or https URL")
+	case u.Hostname() == "":
+		return errors.New("has no host")
+	}
+	return nil
+}
+
 // parseHTTPURL checks that raw is an absolute http or https URL with a host. what names
 // the setting in errors, which never repeat a password.
 func parseHTTPURL(what, raw, example string) (*url.URL, error) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/clickcheck/clickcheck/mock8x8"
 )
@@ -81,11 +82,11 @@ func (c *client) close() { c.sender.Close() }
 func answer(o mock8x8.Outcome) string {
 	switch {
 	case o.Status != 0 && o.Error != mock8x8.ErrNone:
-		return fmt.Sprintf("%d, then %s (%s) after %s", o.Status, o.Error, o.Message, o.Duration().Round(100_000))
+		return fmt.Sprintf("%d, then %s (%s) after %s", o.Status, o.Error, o.Message, o.Duration().Round(100*time.Microsecond))
 	case o.Error != mock8x8.ErrNone:
 		return fmt.Sprintf("no response: %s (%s)", o.Error, o.Message)
 	default:
-		return fmt.Sprintf("%d in %s", o.Status, o.Duration().Round(10_000))
+		return fmt.Sprintf("%d in %s", o.Status, o.Duration().Round(10*time.Microsecond))
 	}
 }
 

@@ -1,11 +1,11 @@
 package suites
 
 import (
-	"errors"
 	"fmt"
-	"net/url"
 	"strings"
 	"time"
+
+	"github.com/clickcheck/clickcheck/mock8x8"
 )
 
 // Defaults a Target falls back to.
@@ -64,7 +64,7 @@ func (t Target) WithDefaults() Target {
 
 // Validate reports the first setting that cannot work, as a *FieldError.
 func (t Target) Validate() error {
-	if err := checkHTTPURL(t.URL); err != nil {
+	if err := mock8x8.CheckURL(t.URL); err != nil {
 		return &FieldError{Field: "URL", Problem: fmt.Sprintf("%q %v", t.URL, err), Example: "http://127.0.0.1:8080/webhooks/8x8"}
 	}
 	if t.ObserveURL != "" && t.ObserveCmd != "" {
@@ -74,7 +74,7 @@ func (t Target) Validate() error {
 		if !strings.Contains(t.ObserveURL, "{eventId}") {
 			return &FieldError{Field: "ObserveURL", Problem: fmt.Sprintf("%q has no {eventId} placeholder", t.ObserveURL), Example: "http://127.0.0.1:8080/observed/{eventId}"}
 		}
-		if err := checkHTTPURL(strings.ReplaceAll(t.ObserveURL, "{eventId}", "x")); err != nil {
+		if err := mock8x8.CheckURL(strings.ReplaceAll(t.ObserveURL, "{eventId}", "x")); err != nil {
 			return &FieldError{Field: "ObserveURL", Problem: fmt.Sprintf("%q %v", t.ObserveURL, err), Example: "http://127.0.0.1:8080/observed/{eventId}"}
 		}
 	}
@@ -89,21 +89,6 @@ func (t Target) Validate() error {
 	}
 	if t.TimeScale < 0 || t.TimeScale > 1 {
 		return &FieldError{Field: "TimeScale", Problem: fmt.Sprintf("%g is outside (0, 1]", t.TimeScale), Example: "0.01"}
-	}
-	return nil
-}
-
-func checkHTTPURL(raw string) error {
-	u, err := url.Parse(raw)
-	switch {
-	case raw == "":
-		return errors.New("is empty")
-	case err != nil:
-		return fmt.Errorf("is not a URL (%v)", errors.Unwrap(err))
-	case u.Scheme != "http" && u.Scheme != "https":
-		return errors.New("is not an http or https URL")
-	case u.Host == "":
-		return errors.New("has no host")
 	}
 	return nil
 }

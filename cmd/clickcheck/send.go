@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -137,12 +136,12 @@ func (s *sendCmd) validate(cmd *cobra.Command) error {
 		return usagef("--auth", `--auth "Bearer 9QQhlsEb8VY"`, "cannot be combined with --oauth-token-url; 8x8 sends either a static value or an OAuth token")
 	}
 	if s.to != "" {
-		if err := checkURL(s.to); err != nil {
+		if err := mock8x8.CheckURL(s.to); err != nil {
 			return usagef("--to", exampleTo, "%q %v", s.to, err)
 		}
 	}
 	if s.oauth.TokenURL != "" {
-		if err := checkURL(s.oauth.TokenURL); err != nil {
+		if err := mock8x8.CheckURL(s.oauth.TokenURL); err != nil {
 			return usagef("--oauth-token-url", "--oauth-token-url https://auth.example.com/oauth2/token", "%q %v", s.oauth.TokenURL, err)
 		}
 		if s.oauth.ClientID == "" {
@@ -154,20 +153,6 @@ func (s *sendCmd) validate(cmd *cobra.Command) error {
 	}
 	if !contains(eventTypes, s.eventType) {
 		return usagef("--event-type", "--event-type "+mock8x8.EventTypeClick, "%q is not an SMS event type; use one of %s", s.eventType, strings.Join(eventTypes, ", "))
-	}
-	return nil
-}
-
-// checkURL reports why raw is not an absolute http(s) URL with a host.
-func checkURL(raw string) error {
-	u, err := url.Parse(raw)
-	switch {
-	case err != nil:
-		return fmt.Errorf("is not a URL (%v)", errors.Unwrap(err))
-	case u.Scheme != "http" && u.Scheme != "https":
-		return errors.New("is not an http or https URL")
-	case u.Host == "":
-		return errors.New("has no host")
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"encoding/xml"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -87,9 +88,26 @@ func keys(m map[string]bool) []string {
 
 func TestVerify_ReferenceReceiverPasses(t *testing.T) {
 	t.Parallel()
-	res := runVerify(t)
+	junit := filepath.Join(t.TempDir(), "junit.xml")
+	res := runVerify(t, "--auth", "Bearer reference", "--junit-report", junit)
 	if res.code != 0 || len(res.failed) > 0 {
 		t.Fatalf("verify against the reference receiver: exit %d, failed areas %v\n%s\n%s", res.code, res.failed, res.stdout, res.stderr)
+	}
+	for _, area := range []string{suites.AreaAck, suites.AreaCompat, suites.AreaAuth, suites.AreaIdempotency, suites.AreaRetry, suites.AreaLatency, suites.AreaRobustness, suites.AreaNoLoss} {
+		if !slices.Contains(res.passed, area) {
+			t.Errorf("area %s did not pass (passed: %v)", area, res.passed)
+		}
+	}
+	raw, err := os.ReadFile(junit)
+	if err != nil {
+		t.Fatalf("no JUnit report: %v", err)
+	}
+	var suitesXML struct {
+		Tests    int `xml:"tests,attr"`
+		Failures int `xml:"failures,attr"`
+	}
+	if err := xml.Unmarshal(raw, &suitesXML); err != nil || suitesXML.Tests < 40 || suitesXML.Failures != 0 {
+		t.Errorf("JUnit report: %+v, %v; want 40+ tests and no failures", suitesXML, err)
 	}
 	for _, want := range []string{"verdict: PASS", "latency ", "p99 "} {
 		if !strings.Contains(res.stdout, want) {
