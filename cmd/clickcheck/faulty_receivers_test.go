@@ -36,6 +36,7 @@ type defects struct {
 	redirect          bool          // 307 to a trailing-slash URL
 	strictTime        bool          // occurredAt only as 2006-01-02T15:04:05Z
 	usOnly            bool          // destinations only +1
+	dedupeTTL         time.Duration // forget idempotency keys after this long
 }
 
 // testReceiver is an in-memory receiver with optional defects and the observe endpoint.
@@ -44,14 +45,14 @@ type testReceiver struct {
 	auth     string
 	countDir string // when set, each applied count is also written to countDir/<eventId>
 	mu       sync.Mutex
-	seen     map[string]bool // idempotency keys
-	applied  map[string]int  // by eventId, for /observed
+	seen     map[string]time.Time // idempotency keys, when first seen
+	applied  map[string]int       // by eventId, for /observed
 	inflight atomic.Int32
 	dead     atomic.Bool
 }
 
 func newTestReceiver(d defects, auth string) *testReceiver {
-	return &testReceiver{d: d, auth: auth, seen: map[string]bool{}, applied: map[string]int{}}
+	return &testReceiver{d: d, auth: auth, seen: map[string]time.Time{}, applied: map[string]int{}}
 }
 
 func (tr *testReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -188,28 +189,34 @@ func (tr *testReceiver) apply(key, id string) (dup bool) {
 	}
 	if tr.d.racyDedupe {
 		tr.mu.Lock()
-		seen := tr.seen[key]
+		seen := tr.known(key)
 		tr.mu.Unlock()
 		time.Sleep(5 * time.Millisecond) // the "database round trip" between check and insert
 		tr.mu.Lock()
 		defer tr.mu.Unlock()
 		if !seen {
-			tr.seen[key] = true
+			tr.seen[key] = time.Now()
 			tr.applied[id]++
 		}
 		return seen
 	}
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
-	dup = tr.seen[key]
+	dup = tr.known(key)
 	if !dup || tr.d.noDedupe {
-		tr.seen[key] = true
+		tr.seen[key] = time.Now()
 		tr.applied[id]++
 		if tr.countDir != "" && id != "" && !strings.ContainsAny(id, "/.") {
 			_ = os.WriteFile(filepath.Join(tr.countDir, id), []byte(strconv.Itoa(tr.applied[id])+"\n"), 0o600)
 		}
 	}
 	return dup
+}
+
+// known reports whether key was seen (within the dedupe TTL, if any); tr.mu is held.
+func (tr *testReceiver) known(key string) bool {
+	at, ok := tr.seen[key]
+	return ok && (tr.d.dedupeTTL == 0 || time.Since(at) < tr.d.dedupeTTL)
 }
 
 func (tr *testReceiver) ack(w http.ResponseWriter) {
