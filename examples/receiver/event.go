@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unicode/utf8"
 )
 
 // EventTypeClick is the eventType of a short URL click, the only event this receiver stores.
@@ -51,6 +52,10 @@ type clickPayload struct {
 func parseEvent(body []byte) (eventType string, click *Click, err error) {
 	if len(body) == 0 {
 		return "", nil, badf("body is empty: want a JSON object")
+	}
+	// JSON is UTF-8; json.Unmarshal would silently store U+FFFD for anything else.
+	if !utf8.Valid(body) {
+		return "", nil, badf("body is not valid UTF-8")
 	}
 	var env envelope
 	if err := json.Unmarshal(body, &env); err != nil {
