@@ -283,7 +283,7 @@ func TestReceiver_Answers(t *testing.T) {
 		{"empty_body", ``, nil, 400, false},
 		{"truncated", valid[:len(valid)/2], nil, 400, false},
 		{"trailing_garbage", valid + `x`, nil, 400, false},
-		{"invalid_utf8", clickBody(`"targetUrl":"https://b\xfccher.example/"`), nil, 400, false},
+		{"invalid_utf8", clickBody("\"targetUrl\":\"https://b\xfccher.example/\""), nil, 400, false},
 		{"array", `[` + valid + `]`, nil, 400, false},
 		{"null", `null`, nil, 400, false},
 		{"event_id_number", clickBody(`"eventId":42`), nil, 400, false},
