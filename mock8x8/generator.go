@@ -14,10 +14,11 @@ import (
 //
 // Clicks follow a campaign model. Campaigns run one after another from the start time;
 // each sends its SMS (50 to 3000 recipients) at a steady rate (Poisson arrivals, 2 to 20
-// SMS per second), with a pause of seconds between campaigns. Every SMS has one umid and one recipient (a valid E.164 mobile number, most
-// often in the campaign's country) and carries the campaign's 1 to 3 links, each with its
-// own shortUrl (https://2g.to/xxxxxx/xxx) and targetUrl (the campaign's landing page with
-// utm parameters and, in most campaigns, a per-recipient cid). A recipient clicks each link
+// SMS per second), with a pause of seconds between campaigns. Every SMS has one umid and
+// one recipient (a valid E.164 mobile number, most often in the campaign's country) and
+// carries the campaign's 1 to 3 links, each with its own shortUrl
+// (https://2g.to/xxxxxx/xxx) and targetUrl (the campaign's landing page with utm
+// parameters and, in most campaigns, a per-recipient cid). A recipient clicks each link
 // zero or more times: most never, some once, a few again later; a repeat click is a new
 // eventId with the same umid, shortUrl and targetUrl. First clicks come an exponentially
 // distributed delay after the send (a half-life of one to six minutes, with a slower tail
@@ -25,7 +26,8 @@ import (
 //
 // Clicks are emitted in globally non-decreasing occurredAt order (ties in a fixed order):
 // pending clicks wait in a heap until no SMS sent later can produce an earlier one.
-// occurredAt is in UTC with millisecond precision, never before the start time.
+// occurredAt is in UTC, rounded up to whole seconds as 8x8 documents it
+// ("2025-10-03T12:00:00Z"), never before the start time.
 //
 // NextInbound and NextStatusChange draw from their own sub-streams, so interleaving calls
 // of the three kinds never changes any one stream.
