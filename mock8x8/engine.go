@@ -144,6 +144,27 @@ func (e *Engine) SubmitAt(ev Event, at time.Time) error {
 	return nil
 }
 
+// Resume queues ev for attempt next (2 up to the schedule's MaxAttempts) at due, its first
+// attempt having started at first. It is for callers that make first attempts themselves,
+// such as a load generator, and hand the retries to the engine; the caller has already
+// counted the event with Journal.Accept and recorded its earlier attempts, so Resume counts
+// nothing again.
+func (e *Engine) Resume(ev Event, next int, first, due time.Time) error {
+	if next < 2 || next > e.schedule.MaxAttempts() {
+		return fmt.Errorf("mock8x8: cannot resume %q at attempt %d: the schedule allows attempts 2 to %d", ev.ID, next, e.schedule.MaxAttempts())
+	}
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		return ErrEngineClosed
+	}
+	e.outstanding++
+	slot := e.jobs.put(job{ev: ev, first: e.offset(first), attempt: int32(next)})
+	e.pushLocked(slot, e.offset(due))
+	e.mu.Unlock()
+	return nil
+}
+
 // Outstanding is the number of submitted events that have not reached a final result.
 func (e *Engine) Outstanding() int {
 	e.mu.Lock()

@@ -397,3 +397,66 @@ func TestEngine_CloseLeavesUnfinishedEventsPending(t *testing.T) {
 		t.Fatalf("Submit after Close returned %v, want ErrEngineClosed", err)
 	}
 }
+
+func TestEngine_ResumeContinuesAnEventFromItsNextAttempt(t *testing.T) {
+	t.Parallel()
+	fc := clockwork.NewFakeClockAt(t0)
+	tr := &scriptedTransport{clock: fc, script: func(int) answer { return answer{status: 503} }}
+	records := make(chan mock8x8.Attempt, 16)
+	journal := mock8x8.NewJournal(mock8x8.RecorderFunc(func(a mock8x8.Attempt) { records <- a }))
+	sender, err := mock8x8.NewSender(mock8x8.SenderConfig{URL: "http://receiver.test/webhooks/8x8", Transport: tr, Clock: fc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := mock8x8.NewEngine(sender, mock8x8.EngineConfig{Clock: fc, Journal: journal})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	ev := mock8x8.Event{ID: "ev-1", Body: `{"namespace":"SMS"}`}
+	for _, bad := range []int{0, 1, 6} {
+		if err := eng.Resume(ev, bad, t0, t0); err == nil || !strings.Contains(err.Error(), "attempts 2 to 5") {
+			t.Errorf("Resume at attempt %d: error %v, want one naming the allowed attempts 2 to 5", bad, err)
+		}
+	}
+	// The caller made attempts 1 and 2 (at 0 and 1 s) and counted the event itself.
+	journal.Accept(1)
+	if err := eng.Resume(ev, 3, t0, t0.Add(11*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var got []mock8x8.Attempt
+	for next := t0.Add(11 * time.Second); !next.IsZero(); {
+		if err := fc.BlockUntilContext(ctx, 1); err != nil {
+			t.Fatalf("engine never armed its timer after %d attempts: %v", len(got), err)
+		}
+		fc.Advance(next.Sub(fc.Now()))
+		select {
+		case a := <-records:
+			got = append(got, a)
+			next = a.NextAttemptAt
+		case <-ctx.Done():
+			t.Fatalf("attempt %d never made", len(got)+3)
+		}
+	}
+	var nums []int
+	for _, a := range got {
+		nums = append(nums, a.Attempt)
+	}
+	if fmt.Sprint(nums) != "[3 4 5]" || got[2].Result != mock8x8.Exhausted {
+		t.Fatalf("attempts %v ending %q, want [3 4 5] ending exhausted", nums, got[len(got)-1].Result)
+	}
+	if d := got[0].StartedAt.Sub(t0); d != 11*time.Second {
+		t.Errorf("attempt 3 started at %v, want 11s: its due time", d)
+	}
+	if d := got[1].ScheduledAt.Sub(got[0].FinishedAt); d != 30*time.Second {
+		t.Errorf("attempt 4 due %v after attempt 3 ended, want 30s", d)
+	}
+	if d := got[2].ScheduledAt.Sub(got[1].FinishedAt); d != 90*time.Second {
+		t.Errorf("attempt 5 due %v after attempt 4 ended, want 90s", d)
+	}
+	if s := journal.Stats(); s.Events != 1 || s.Exhausted != 1 || s.Attempts != 3 || !s.Balanced() {
+		t.Errorf("journal %+v, want the one event exhausted after 3 recorded attempts", s)
+	}
+}
