@@ -40,6 +40,17 @@ func newSender(tb testing.TB, cfg mock8x8.SenderConfig) *mock8x8.Sender {
 	return s
 }
 
+// forEachWire runs test over net/http and over fasthttp (SenderConfig.Fast): both must
+// deliver exactly alike.
+func forEachWire(t *testing.T, test func(t *testing.T, fast bool)) {
+	for _, w := range []struct {
+		name string
+		fast bool
+	}{{"net_http", false}, {"fasthttp", true}} {
+		t.Run(w.name, func(t *testing.T) { test(t, w.fast) })
+	}
+}
+
 // newServer starts a loopback server closed when the test ends.
 func newServer(tb testing.TB, h http.Handler) *httptest.Server {
 	tb.Helper()
@@ -74,7 +85,9 @@ func clickEvent() mock8x8.Event {
 // okHandler answers 200 with no body.
 var okHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.Copy(io.Discard, r.Body) })
 
-func TestSender_Send_requestAsSent(t *testing.T) {
+func TestSender_Send_requestAsSent(t *testing.T) { forEachWire(t, testSend_requestAsSent) }
+
+func testSend_requestAsSent(t *testing.T, fast bool) {
 	type request struct {
 		method, path, proto, host string
 		header                    http.Header
@@ -102,7 +115,7 @@ func TestSender_Send_requestAsSent(t *testing.T) {
 		{"defaults", "", "", mock8x8.DefaultUserAgent, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s := newSender(t, mock8x8.SenderConfig{
+			s := newSender(t, mock8x8.SenderConfig{Fast: fast,
 				URL: srv.URL + "/8x8/clicks?tenant=a", UserAgent: tc.ua, Authorization: tc.auth,
 				Clock: clockwork.NewFakeClockAt(t0),
 			})
@@ -139,7 +152,9 @@ func TestSender_Send_requestAsSent(t *testing.T) {
 	}
 }
 
-func TestSender_Send_status(t *testing.T) {
+func TestSender_Send_status(t *testing.T) { forEachWire(t, testSend_status) }
+
+func testSend_status(t *testing.T, fast bool) {
 	t.Parallel()
 	for _, tc := range []struct {
 		code int
@@ -162,7 +177,7 @@ func TestSender_Send_status(t *testing.T) {
 				w.WriteHeader(tc.code)
 				io.WriteString(w, tc.body)
 			}))
-			o := newSender(t, mock8x8.SenderConfig{URL: srv.URL, Authorization: secretAuth}).Send(context.Background(), clickEvent())
+			o := newSender(t, mock8x8.SenderConfig{Fast: fast, URL: srv.URL, Authorization: secretAuth}).Send(context.Background(), clickEvent())
 			if o.Status != tc.code || o.Error != mock8x8.ErrNone {
 				t.Fatalf("Send = %+v, want status %d and no error", o, tc.code)
 			}
@@ -177,6 +192,10 @@ func TestSender_Send_status(t *testing.T) {
 }
 
 func TestSender_Send_redirectsNotFollowed(t *testing.T) {
+	forEachWire(t, testSend_redirectsNotFollowed)
+}
+
+func testSend_redirectsNotFollowed(t *testing.T, fast bool) {
 	t.Parallel()
 	var followed atomic.Int32
 	elsewhere := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { followed.Add(1) }))
@@ -190,7 +209,7 @@ func TestSender_Send_redirectsNotFollowed(t *testing.T) {
 					}
 					http.Redirect(w, r, target, code)
 				}))
-				o := newSender(t, mock8x8.SenderConfig{URL: srv.URL + "/hook"}).Send(context.Background(), clickEvent())
+				o := newSender(t, mock8x8.SenderConfig{Fast: fast, URL: srv.URL + "/hook"}).Send(context.Background(), clickEvent())
 				if o.Status != code || o.Error != mock8x8.ErrNone {
 					t.Fatalf("Send = %+v, want status %d and no error", o, code)
 				}
@@ -205,7 +224,9 @@ func TestSender_Send_redirectsNotFollowed(t *testing.T) {
 	}
 }
 
-func TestSender_Send_boundedBodyRead(t *testing.T) {
+func TestSender_Send_boundedBodyRead(t *testing.T) { forEachWire(t, testSend_boundedBodyRead) }
+
+func testSend_boundedBodyRead(t *testing.T, fast bool) {
 	t.Parallel()
 	chunk := strings.Repeat("x", 32<<10)
 	for _, tc := range []struct {
@@ -232,7 +253,7 @@ func TestSender_Send_boundedBodyRead(t *testing.T) {
 			t.Parallel()
 			srv := newServer(t, tc.handler)
 			start := time.Now()
-			o := newSender(t, mock8x8.SenderConfig{URL: srv.URL, Timeout: 3 * time.Second}).Send(context.Background(), clickEvent())
+			o := newSender(t, mock8x8.SenderConfig{Fast: fast, URL: srv.URL, Timeout: 3 * time.Second}).Send(context.Background(), clickEvent())
 			if o.Status != 200 || o.Error != mock8x8.ErrNone {
 				t.Fatalf("Send = %+v, want 200 and no error: the body must be read only up to MaxResponseBody", o)
 			}
@@ -243,7 +264,9 @@ func TestSender_Send_boundedBodyRead(t *testing.T) {
 	}
 }
 
-func TestSender_Send_reusesConnections(t *testing.T) {
+func TestSender_Send_reusesConnections(t *testing.T) { forEachWire(t, testSend_reusesConnections) }
+
+func testSend_reusesConnections(t *testing.T, fast bool) {
 	t.Parallel()
 	var conns atomic.Int32
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -256,7 +279,7 @@ func TestSender_Send_reusesConnections(t *testing.T) {
 	}
 	srv.Start()
 	t.Cleanup(srv.Close)
-	s := newSender(t, mock8x8.SenderConfig{URL: srv.URL})
+	s := newSender(t, mock8x8.SenderConfig{Fast: fast, URL: srv.URL})
 	for i := range 5 {
 		if o := s.Send(context.Background(), clickEvent()); o.Status != 200 || o.Error != "" {
 			t.Fatalf("Send #%d = %+v", i, o)
@@ -286,7 +309,9 @@ func TestSender_Send_http1Only(t *testing.T) {
 	}
 }
 
-func TestSender_Send_errorClasses(t *testing.T) {
+func TestSender_Send_errorClasses(t *testing.T) { forEachWire(t, testSend_errorClasses) }
+
+func testSend_errorClasses(t *testing.T, fast bool) {
 	t.Parallel()
 	release := make(chan struct{})
 	block := func(w http.ResponseWriter, r *http.Request) {
@@ -335,13 +360,13 @@ func TestSender_Send_errorClasses(t *testing.T) {
 		{"dns", func(*testing.T) string { return "http://receiver.clickcheck.invalid/8x8/clicks" },
 			0, mock8x8.ErrDNS, "did not resolve", 2 * time.Second},
 		{"other: not HTTP", func(t *testing.T) string { return "http://" + rawServer(t, "SSH-2.0-OpenSSH_9.6\r\n\r\n") },
-			0, mock8x8.ErrOther, "malformed HTTP response", 0},
+			0, mock8x8.ErrOther, map[bool]string{false: "malformed HTTP response", true: "error when reading response headers"}[fast], 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			u := tc.url(t)
 			timeout := cmp.Or(tc.timeout, 200*time.Millisecond)
-			s := newSender(t, mock8x8.SenderConfig{URL: u, Timeout: timeout, Authorization: secretAuth})
+			s := newSender(t, mock8x8.SenderConfig{Fast: fast, URL: u, Timeout: timeout, Authorization: secretAuth})
 			start := time.Now()
 			o := s.Send(context.Background(), clickEvent())
 			t.Logf("Message: %s", o.Message)
