@@ -122,16 +122,7 @@ func TestReceiverCmd_BadInputExits2WithOneLineNamingTheFlag(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			code, stdout, stderr := runCLI(t, append([]string{"receiver"}, tt.args...)...)
-			if code != exitBadUsage {
-				t.Fatalf("exit %d, want 2; stderr:\n%s", code, stderr)
-			}
-			if strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, tt.flag) || !strings.Contains(stderr, "e.g.") {
-				t.Errorf("stderr %q: want one line naming %s with an example", stderr, tt.flag)
-			}
-			if stdout != "" {
-				t.Errorf("stdout %q, want nothing", stdout)
-			}
+			expectBadInput(t, append([]string{"receiver"}, tt.args...), tt.flag)
 		})
 	}
 }

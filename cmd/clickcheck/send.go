@@ -23,14 +23,11 @@ import (
 type sendCmd struct {
 	stdout, stderr io.Writer
 
-	to, auth, userAgent, bodyFile, start, eventType string
-	oauth                                           mock8x8.OAuthConfig
-	oauthScope                                      string
-	count, concurrency                              int
-	seed                                            uint64
-	timeout                                         time.Duration
-	timeScale                                       float64
-	jsonOut, fromFirst, useSink, dryRun             bool
+	deliveryFlags
+	bodyFile, start, eventType string
+	count, concurrency         int
+	seed                       uint64
+	jsonOut, useSink, dryRun   bool
 }
 
 const exampleTo = "--to http://127.0.0.1:8080/webhooks/8x8"
@@ -55,23 +52,13 @@ still pending, 2 bad input.`,
 		RunE: func(cmd *cobra.Command, _ []string) error { return s.run(cmd.Context(), cmd) },
 	}
 	f := cmd.Flags()
-	f.StringVar(&s.to, "to", "", "the receiver's webhook URL (http or https)")
+	s.deliveryFlags.register(f)
 	f.BoolVar(&s.useSink, "sink", false, "deliver to a built-in loopback receiver instead of --to, to try clickcheck without one\n(it answers 200, and 503 to the first attempt of every 4th event so retries show)")
 	f.IntVar(&s.count, "count", 1, "number of events to generate")
 	f.Uint64Var(&s.seed, "seed", 0, "generator seed; the same --seed and --start give byte-identical events (default random, printed)")
 	f.StringVar(&s.start, "start", "", "RFC 3339 time the generated campaign starts at (default now)")
 	f.StringVar(&s.eventType, "event-type", mock8x8.EventTypeClick, "type of events to generate: "+strings.Join(eventTypes, ", "))
 	f.StringVar(&s.bodyFile, "body-file", "", "send the events in this file verbatim instead of generating them:\none JSON event, a JSON array of events, or one event per line (NDJSON); - reads stdin")
-	f.StringVar(&s.auth, "auth", "", `static Authorization header value sent with every request, e.g. "Bearer 9QQhlsEb8VY"`)
-	f.StringVar(&s.oauth.TokenURL, "oauth-token-url", "", "OAuth 2.0 token endpoint: send a client-credentials token instead of --auth")
-	f.StringVar(&s.oauth.ClientID, "oauth-client-id", "", "OAuth client id")
-	f.StringVar(&s.oauth.ClientSecret, "oauth-client-secret", "", "OAuth client secret")
-	f.StringVar(&s.oauth.CredentialsLocation, "oauth-credentials-location", "header", "where the client credentials go: header (HTTP Basic) or body")
-	f.StringVar(&s.oauthScope, "oauth-scope", "", "OAuth scopes, space separated (optional)")
-	f.StringVar(&s.userAgent, "user-agent", mock8x8.DefaultUserAgent, "User-Agent header")
-	f.DurationVar(&s.timeout, "timeout", mock8x8.DefaultTimeout, "per-attempt timeout")
-	f.Float64Var(&s.timeScale, "time-scale", 1, "multiply the retry intervals by this factor (0.01: a full schedule in about 1.3 s)")
-	f.BoolVar(&s.fromFirst, "from-first-attempt", false, "count retry intervals from the first attempt's start instead of the previous attempt's end")
 	f.IntVar(&s.concurrency, "concurrency", mock8x8.DefaultConcurrency, "attempts in flight at once")
 	f.BoolVar(&s.jsonOut, "json", false, "print one JSON attempt record per line on stdout, then a summary line")
 	f.BoolVar(&s.dryRun, "dry-run", false, "print the events as NDJSON on stdout instead of sending them")
@@ -128,28 +115,9 @@ func (s *sendCmd) validate(cmd *cobra.Command) error {
 		return usagef("--count", "--body-file events.ndjson", "cannot be combined with --body-file, which sends every event in the file")
 	case s.concurrency < 1:
 		return usagef("--concurrency", "--concurrency 16", "%d: need at least 1 attempt in flight", s.concurrency)
-	case s.timeout <= 0:
-		return usagef("--timeout", "--timeout 5s", "%s: the per-attempt timeout must be positive", s.timeout)
-	case !(s.timeScale > 0) || s.timeScale > 1000:
-		return usagef("--time-scale", "--time-scale 0.01", "%g: must be a positive factor (1 is real time) no larger than 1000", s.timeScale)
-	case s.auth != "" && s.oauth.TokenURL != "":
-		return usagef("--auth", `--auth "Bearer 9QQhlsEb8VY"`, "cannot be combined with --oauth-token-url; 8x8 sends either a static value or an OAuth token")
 	}
-	if s.to != "" {
-		if err := mock8x8.CheckURL(s.to); err != nil {
-			return usagef("--to", exampleTo, "%q %v", s.to, err)
-		}
-	}
-	if s.oauth.TokenURL != "" {
-		if err := mock8x8.CheckURL(s.oauth.TokenURL); err != nil {
-			return usagef("--oauth-token-url", "--oauth-token-url https://auth.example.com/oauth2/token", "%q %v", s.oauth.TokenURL, err)
-		}
-		if s.oauth.ClientID == "" {
-			return usagef("--oauth-client-id", "--oauth-client-id my-client", "is required with --oauth-token-url")
-		}
-	}
-	if loc := s.oauth.CredentialsLocation; loc != "header" && loc != "body" {
-		return usagef("--oauth-credentials-location", "--oauth-credentials-location body", "%q: must be header or body", loc)
+	if err := s.deliveryFlags.validate(); err != nil {
+		return err
 	}
 	if !contains(eventTypes, s.eventType) {
 		return usagef("--event-type", "--event-type "+mock8x8.EventTypeClick, "%q is not an SMS event type; use one of %s", s.eventType, strings.Join(eventTypes, ", "))
@@ -164,16 +132,6 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-func (s *sendCmd) senderConfig(target string) mock8x8.SenderConfig {
-	cfg := mock8x8.SenderConfig{URL: target, Timeout: s.timeout, UserAgent: s.userAgent, Authorization: s.auth}
-	if s.oauth.TokenURL != "" {
-		o := s.oauth
-		o.Scopes = strings.Fields(s.oauthScope)
-		cfg.OAuth = &o
-	}
-	return cfg
 }
 
 // events returns the events to send, produced lazily, and a phrase describing them.
@@ -257,8 +215,7 @@ func plural(n int) string {
 
 // deliver runs every event through the retry engine and reports the outcome.
 func (s *sendCmd) deliver(ctx context.Context, sender *mock8x8.Sender, events func(func(mock8x8.Event) bool), describe string) error {
-	sched := mock8x8.DefaultSchedule().Scaled(s.timeScale)
-	sched.FromFirstAttempt = s.fromFirst
+	sched := s.schedule()
 	// Events wait for their first attempt in a bounded window, so memory follows the
 	// number of pending retries, not --count.
 	window := make(chan struct{}, 4*s.concurrency)

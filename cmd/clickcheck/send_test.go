@@ -53,6 +53,23 @@ func records(t *testing.T, out string) ([]mock8x8.Attempt, mock8x8.Stats) {
 	return atts, *summary
 }
 
+// expectBadInput runs clickcheck with args and checks the bad-input contract: exit 2, one
+// line on stderr naming flag and showing a valid example, nothing on stdout.
+func expectBadInput(t *testing.T, args []string, flag string) {
+	t.Helper()
+	code, stdout, stderr := runCLI(t, args...)
+	if code != 2 {
+		t.Fatalf("exit %d, want 2; stderr:\n%s", code, stderr)
+	}
+	lines := strings.Split(strings.TrimRight(stderr, "\n"), "\n")
+	if len(lines) != 1 || !strings.Contains(lines[0], flag) || !strings.Contains(lines[0], "e.g.") {
+		t.Errorf("stderr should be one line naming %s with an example, got:\n%s", flag, stderr)
+	}
+	if stdout != "" {
+		t.Errorf("nothing should reach stdout on bad input, got %q", stdout)
+	}
+}
+
 func startSink(t *testing.T, p sink.Policy) *sink.Sink {
 	t.Helper()
 	s, err := sink.Start(p)
@@ -156,17 +173,7 @@ func TestSend_BadInputExits2WithOneLineNamingTheFlag(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			code, stdout, stderr := runCLI(t, append([]string{"send"}, tt.args...)...)
-			if code != 2 {
-				t.Fatalf("exit %d, want 2; stderr:\n%s", code, stderr)
-			}
-			lines := strings.Split(strings.TrimRight(stderr, "\n"), "\n")
-			if len(lines) != 1 || !strings.Contains(lines[0], tt.flag) {
-				t.Errorf("stderr should be one line naming %s, got:\n%s", tt.flag, stderr)
-			}
-			if stdout != "" {
-				t.Errorf("nothing should reach stdout on bad input, got %q", stdout)
-			}
+			expectBadInput(t, append([]string{"send"}, tt.args...), tt.flag)
 		})
 	}
 }
