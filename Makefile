@@ -2,7 +2,7 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: build test lint bench bench-retry clean
+.PHONY: build test lint bench bench-retry bench-load clean
 
 build:
 	$(GO) build -o bin/clickcheck ./cmd/clickcheck
@@ -24,6 +24,11 @@ bench:
 
 bench-retry:
 	scripts/bench-retry.sh
+
+## bench-load: `clickcheck load` against vegeta (fetched with go install), then its memory.
+bench-load:
+	scripts/bench-vs-vegeta.sh
+	scripts/bench-load-memory.sh
 
 clean:
 	rm -rf bin

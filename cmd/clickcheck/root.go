@@ -63,6 +63,7 @@ Exit codes: 0 success, 1 something was not delivered or did not pass, 2 bad inpu
 		return &UsageError{Problem: err.Error(), Example: "see `" + cmd.CommandPath() + " --help`"}
 	})
 	root.AddCommand(newSendCmd(stdout, stderr))
+	root.AddCommand(newLoadCmd(stdout, stderr))
 	root.AddCommand(newVerifyCmd(stdout, stderr))
 	root.AddCommand(newReceiverCmd(stdout, stderr))
 	root.CompletionOptions.DisableDefaultCmd = true
