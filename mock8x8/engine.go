@@ -37,8 +37,9 @@ type EngineConfig struct {
 //
 // Pending events live in a slab and their due times in one pointer-free min-heap, waited
 // on with a single timer: the engine holds any number of pending events without a
-// goroutine or timer per event, and the garbage collector has little to scan. A fixed
-// pool of workers makes the attempts.
+// goroutine or timer per event, and the garbage collector has little to scan. Bodies of
+// events waiting for a retry are held compressed. A fixed pool of workers makes the
+// attempts.
 type Engine struct {
 	attempter Attempter
 	schedule  Schedule
@@ -67,6 +68,7 @@ type job struct {
 	ev      Event
 	first   int64 // when attempt 1 started, as an offset from the epoch
 	attempt int32 // the attempt to make next, 1-based
+	packed  bool  // ev.Body is compressed (see pack)
 }
 
 // ticket hands a due job to a worker.
@@ -153,13 +155,14 @@ func (e *Engine) Resume(ev Event, next int, first, due time.Time) error {
 	if next < 2 || next > e.schedule.MaxAttempts() {
 		return fmt.Errorf("mock8x8: cannot resume %q at attempt %d: the schedule allows attempts 2 to %d", ev.ID, next, e.schedule.MaxAttempts())
 	}
+	packed := pack(ev)
 	e.mu.Lock()
 	if e.closed {
 		e.mu.Unlock()
 		return ErrEngineClosed
 	}
 	e.outstanding++
-	slot := e.jobs.put(job{ev: ev, first: e.offset(first), attempt: int32(next)})
+	slot := e.jobs.put(job{ev: packed, first: e.offset(first), attempt: int32(next), packed: true})
 	e.pushLocked(slot, e.offset(due))
 	e.mu.Unlock()
 	return nil
@@ -278,8 +281,18 @@ func (e *Engine) attempt(t ticket) bool {
 	e.mu.Lock()
 	j := e.jobs.get(t.slot)
 	e.mu.Unlock()
+	ev := j.ev
+	var unpackErr error
+	if j.packed {
+		ev, unpackErr = unpack(j.ev)
+	}
 	started := e.clock.Now()
-	out := e.attempter.Send(e.ctx, j.ev)
+	var out Outcome
+	if unpackErr == nil {
+		out = e.attempter.Send(e.ctx, ev)
+	} else { // only if memory was corrupted: say so rather than send garbage
+		out = Outcome{Error: ErrOther, Message: "mock8x8: the pending event could not be unpacked: " + unpackErr.Error(), Started: started, Finished: started}
+	}
 	finished := e.clock.Now()
 	if e.ctx.Err() != nil {
 		return false
@@ -309,6 +322,9 @@ func (e *Engine) attempt(t ticket) bool {
 	}
 	// Record before requeueing, so the journal never shows attempt n+1 before attempt n.
 	e.journal.Record(rec)
+	if result == Retry && !j.packed {
+		j.ev, j.packed = pack(j.ev), true
+	}
 	e.mu.Lock()
 	if result == Retry {
 		j.attempt++

@@ -37,11 +37,17 @@ type scriptedTransport struct {
 	script func(attempt int) answer
 	mu     sync.Mutex
 	calls  []string // "METHOD URL" per request that reached the transport
+	bodies []string // the body of each request
 }
 
 func (s *scriptedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	body, err := io.ReadAll(req.Body)
+	if err != nil {
+		return nil, err
+	}
 	s.mu.Lock()
 	s.calls = append(s.calls, req.Method+" "+req.URL.String())
+	s.bodies = append(s.bodies, string(body))
 	n := len(s.calls)
 	s.mu.Unlock()
 	a := s.script(n)
@@ -92,7 +98,8 @@ func runScripted(t *testing.T, sched mock8x8.Schedule, script func(int) answer) 
 	defer eng.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := eng.Submit(mock8x8.Event{ID: "ev-1", Body: `{"namespace":"SMS"}`}); err != nil {
+	ev := mock8x8.NewGenerator(3, t0).Next()
+	if err := eng.Submit(ev); err != nil {
 		t.Fatal(err)
 	}
 	var got []mock8x8.Attempt
@@ -127,6 +134,18 @@ func runScripted(t *testing.T, sched mock8x8.Schedule, script func(int) answer) 
 	}
 	if s := journal.Stats(); !s.Balanced() || s.Pending != 0 || s.Events != 1 {
 		t.Fatalf("journal after the run: %+v, want 1 event, nothing pending, balanced", s)
+	}
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	for i, b := range tr.bodies { // retries wait compressed: each must go out byte for byte
+		if b != ev.Body {
+			t.Fatalf("attempt %d sent\n%s\nwant the event verbatim:\n%s", i+1, b, ev.Body)
+		}
+	}
+	for _, a := range got {
+		if a.EventID != ev.ID {
+			t.Fatalf("attempt %d recorded for event %q, want %q", a.Attempt, a.EventID, ev.ID)
+		}
 	}
 	return got, tr
 }

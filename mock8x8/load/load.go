@@ -73,7 +73,6 @@ type Run struct {
 	engine   *mock8x8.Engine
 	timeline *timeline
 	tally    *tally
-	packer   *packer
 	gen      *mock8x8.Generator
 	workers  []*worker
 	tickets  chan ticket
@@ -151,13 +150,11 @@ func Start(ctx context.Context, cfg Config) (*Run, error) {
 	// The first generator in a process builds the phone number pools: do it before the
 	// clock starts, so the first events are not late by it.
 	r.gen = mock8x8.NewGenerator(cfg.Seed, r.start)
-	r.packer = newPacker()
 	r.start = r.clock.Now()
 	r.timeline = newTimeline(r.start)
 	r.tally = newTally(r.timeline)
 	r.journal = mock8x8.NewJournal(append([]mock8x8.Recorder{r.tally}, cfg.Recorders...)...)
-	retries := &packedSender{inner: cfg.Sender, packer: r.packer, url: r.url, timeout: r.timeout}
-	eng, err := mock8x8.NewEngine(retries, mock8x8.EngineConfig{
+	eng, err := mock8x8.NewEngine(cfg.Sender, mock8x8.EngineConfig{
 		Schedule: cfg.Schedule, Concurrency: cfg.Connections, Clock: cfg.Clock, Journal: r.journal,
 	})
 	if err != nil {
@@ -357,7 +354,7 @@ func (r *Run) work(w *worker, next func() (ticket, bool)) {
 		r.journal.Record(a)
 		if a.Result == mock8x8.Retry {
 			// Resume fails only once the run is aborted; the event then stays pending.
-			_ = r.engine.Resume(r.packer.pack(t.ev), 2, out.Started, a.NextAttemptAt)
+			_ = r.engine.Resume(t.ev, 2, out.Started, a.NextAttemptAt)
 		}
 	}
 }
