@@ -50,6 +50,7 @@ type Engine struct {
 
 	ctx    context.Context
 	cancel context.CancelFunc
+	quit   chan struct{} // closed by Shutdown: no new attempts start
 	work   chan ticket
 	wake   chan struct{}
 	wg     sync.WaitGroup
@@ -106,6 +107,7 @@ func NewEngine(a Attempter, cfg EngineConfig) (*Engine, error) {
 		clock:     cfg.Clock,
 		journal:   cfg.Journal,
 		epoch:     cfg.Clock.Now(),
+		quit:      make(chan struct{}),
 		work:      make(chan ticket),
 		wake:      make(chan struct{}, 1),
 		idle:      make(chan struct{}),
@@ -196,11 +198,36 @@ func (e *Engine) Wait(ctx context.Context) error {
 // Close stops the engine: attempts in flight are cancelled and not recorded, and every
 // event without a final result stays counted as pending in the journal.
 func (e *Engine) Close() {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_ = e.Shutdown(ctx)
+}
+
+// Shutdown stops the engine gracefully: no new attempt starts, and attempts in flight
+// finish and are recorded until ctx ends; those still running then are cancelled, not
+// recorded, like Close. Every event without a final result stays pending. It returns
+// ctx's error when it had to cancel.
+func (e *Engine) Shutdown(ctx context.Context) error {
 	e.mu.Lock()
-	e.closed = true
+	if !e.closed {
+		e.closed = true
+		close(e.quit)
+	}
 	e.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		e.wg.Wait()
+		close(done)
+	}()
+	var err error
+	select {
+	case <-done:
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
 	e.cancel()
-	e.wg.Wait()
+	<-done
+	return err
 }
 
 // offset converts a time to the engine's internal due-time representation.
@@ -233,6 +260,8 @@ func (e *Engine) dispatch() {
 			e.mu.Unlock()
 			select {
 			case e.work <- ticket{slot: top.slot, due: top.due}:
+			case <-e.quit: // not handed out: the event stays pending
+				return
 			case <-e.ctx.Done():
 				return
 			}
@@ -247,6 +276,8 @@ func (e *Engine) dispatch() {
 		case <-timer.Chan():
 			armed = false
 		case <-e.wake:
+		case <-e.quit:
+			return
 		case <-e.ctx.Done():
 			return
 		}
@@ -270,6 +301,8 @@ func (e *Engine) worker() {
 			if !e.attempt(t) {
 				return
 			}
+		case <-e.quit:
+			return
 		case <-e.ctx.Done():
 			return
 		}
@@ -278,6 +311,11 @@ func (e *Engine) worker() {
 
 // attempt makes and records one attempt; it returns false when the engine is closing.
 func (e *Engine) attempt(t ticket) bool {
+	select {
+	case <-e.quit: // handed out as Shutdown began: leave it pending
+		return false
+	default:
+	}
 	e.mu.Lock()
 	j := e.jobs.get(t.slot)
 	e.mu.Unlock()

@@ -479,3 +479,86 @@ func TestEngine_ResumeContinuesAnEventFromItsNextAttempt(t *testing.T) {
 		t.Errorf("journal %+v, want the one event exhausted after 3 recorded attempts", s)
 	}
 }
+
+// gatedAttempter blocks each attempt until released (or cancelled) and answers 200.
+type gatedAttempter struct {
+	started chan string
+	release chan struct{}
+}
+
+func (g *gatedAttempter) Send(ctx context.Context, ev mock8x8.Event) mock8x8.Outcome {
+	now := time.Now()
+	g.started <- ev.ID
+	select {
+	case <-g.release:
+		return mock8x8.Outcome{Status: 200, Started: now, Finished: time.Now()}
+	case <-ctx.Done():
+		return mock8x8.Outcome{Error: mock8x8.ErrOther, Message: ctx.Err().Error(), Started: now, Finished: time.Now()}
+	}
+}
+
+func TestEngine_ShutdownFinishesAttemptsInFlightAndStartsNoMore(t *testing.T) {
+	t.Parallel()
+	g := &gatedAttempter{started: make(chan string, 4), release: make(chan struct{})}
+	eng, err := mock8x8.NewEngine(g, mock8x8.EngineConfig{Concurrency: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"in-flight", "queued"} {
+		if err := eng.Submit(mock8x8.Event{ID: id, Body: "{}"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if id := <-g.started; id != "in-flight" {
+		t.Fatalf("first attempt was for %q, want in-flight", id)
+	}
+	done := make(chan error, 1)
+	go func() { done <- eng.Shutdown(context.Background()) }()
+	select {
+	case err := <-done:
+		t.Fatalf("Shutdown returned (%v) while an attempt was still in flight", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(g.release)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Shutdown: %v, want nil once the attempt in flight finished", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Shutdown did not return within 5s of the attempt finishing")
+	}
+	select {
+	case id := <-g.started:
+		t.Fatalf("an attempt for %q started after Shutdown", id)
+	default:
+	}
+	s := eng.Journal().Stats()
+	if s.Delivered != 1 || s.Pending != 1 || s.Attempts != 1 || !s.Balanced() {
+		t.Fatalf("journal %+v, want the in-flight event delivered and recorded, the queued one pending", s)
+	}
+	if err := eng.Submit(mock8x8.Event{ID: "late", Body: "{}"}); !errors.Is(err, mock8x8.ErrEngineClosed) {
+		t.Fatalf("Submit after Shutdown: %v, want ErrEngineClosed", err)
+	}
+}
+
+func TestEngine_ShutdownCancelsWhatIsStillRunningWhenItsContextEnds(t *testing.T) {
+	t.Parallel()
+	g := &gatedAttempter{started: make(chan string, 1), release: make(chan struct{})}
+	eng, err := mock8x8.NewEngine(g, mock8x8.EngineConfig{Concurrency: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := eng.Submit(mock8x8.Event{ID: "stuck", Body: "{}"}); err != nil {
+		t.Fatal(err)
+	}
+	<-g.started
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if err := eng.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Shutdown: %v, want the context's deadline error", err)
+	}
+	if s := eng.Journal().Stats(); s.Attempts != 0 || s.Pending != 1 || !s.Balanced() {
+		t.Fatalf("journal %+v, want the cancelled attempt unrecorded and its event pending", s)
+	}
+}
