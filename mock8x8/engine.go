@@ -101,6 +101,7 @@ func NewEngine(a Attempter, cfg EngineConfig) (*Engine, error) {
 	if cfg.Journal == nil {
 		cfg.Journal = NewJournal()
 	}
+	packDict() // built now, not on the first retry, which it would make late
 	e := &Engine{
 		attempter: a,
 		schedule:  cfg.Schedule,

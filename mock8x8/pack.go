@@ -11,7 +11,7 @@ import (
 
 // packDict is the dictionary pending bodies are compressed with: generated clicks hold
 // every field's usual shapes (the envelope, field names, URL shapes), within S2's 64 KiB
-// limit. Built once, on the first retry.
+// limit. Built once, by the first NewEngine.
 var packDict = sync.OnceValue(func() *s2.Dict {
 	gen := NewGenerator(0x5eed, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	var sample []byte

@@ -58,7 +58,7 @@ acknowledged with a 2XX). Exit codes: 0 done (and thresholds kept), 1 a threshol
 		Example: `  clickcheck load --to http://127.0.0.1:8080/webhooks/8x8 --rate 500 --duration 30s
   clickcheck load --to http://127.0.0.1:8080/webhooks/8x8 --profile campaign --rate 2000 --half-life 20s --duration 1m --report-html report.html
   clickcheck load --to http://127.0.0.1:8080/webhooks/8x8 --rate 0 --duration 10s --max-p99 200ms --max-error-rate 0.001`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return l.run(cmd.Context(), cmd) },
 	}
 	f := cmd.Flags()

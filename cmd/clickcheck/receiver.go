@@ -43,7 +43,7 @@ in that file's clicks table, keyed by event_id, for sqlite3 or verify --observe-
 		Example: `  clickcheck receiver
   clickcheck receiver --listen 127.0.0.1:9000 --db clicks.db --auth "Bearer 9QQhlsEb8VY"
   clickcheck verify --target http://127.0.0.1:8080/webhooks/8x8 --observe-url 'http://127.0.0.1:8080/observed/{eventId}'`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return rc.run(cmd.Context()) },
 	}
 	f := cmd.Flags()

@@ -70,6 +70,16 @@ Exit codes: 0 success, 1 something was not delivered or did not pass, 2 bad inpu
 	return root
 }
 
+// noArgs refuses positional arguments as bad input: every subcommand takes flags only,
+// and a stray word is usually a flag value that lost its flag.
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	return &UsageError{Problem: fmt.Sprintf("%s takes no arguments, only flags; got %q (a flag value without its flag?)", cmd.CommandPath(), args[0]),
+		Example: "see `" + cmd.CommandPath() + " --help`"}
+}
+
 // applyEnv sets every flag not given on the command line from CLICKCHECK_<FLAG>.
 func applyEnv(flags *pflag.FlagSet) error {
 	var err error

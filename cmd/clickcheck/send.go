@@ -48,7 +48,7 @@ still pending, 2 bad input.`,
 		Example: `  clickcheck send --to http://127.0.0.1:8080/webhooks/8x8 --count 100 --time-scale 0.01
   clickcheck send --sink --count 20 --time-scale 0.01 --json
   clickcheck send --to https://hooks.example.com/8x8 --auth "Bearer s3cret" --body-file events.ndjson`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return s.run(cmd.Context(), cmd) },
 	}
 	f := cmd.Flags()

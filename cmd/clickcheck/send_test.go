@@ -252,3 +252,13 @@ func TestRoot_UnknownCommandIsBadInput(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q; want 2 naming the unknown command", code, stderr)
 	}
 }
+
+func TestRoot_StrayArgumentIsBadInput(t *testing.T) {
+	t.Parallel()
+	for _, cmd := range []string{"send", "load", "verify", "receiver"} {
+		code, _, stderr := runCLI(t, cmd, "extra")
+		if code != 2 || !strings.Contains(stderr, `takes no arguments, only flags; got "extra"`) {
+			t.Errorf("clickcheck %s ... extra: exit %d, stderr %q; want 2 naming the stray argument", cmd, code, stderr)
+		}
+	}
+}

@@ -50,7 +50,7 @@ Exit codes: 0 every selected check passed, 1 any failed, 2 bad input.`,
 		Example: `  clickcheck verify
   clickcheck verify --target http://127.0.0.1:8080/webhooks/8x8 --observe-url 'http://127.0.0.1:8080/observed/{eventId}'
   clickcheck verify --target https://hooks.example.com/8x8 --auth "Bearer s3cret" --label-filter 'ack || idempotency' --junit-report junit.xml`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return v.run() },
 	}
 	f := cmd.Flags()
