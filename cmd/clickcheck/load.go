@@ -29,6 +29,7 @@ type loadCmd struct {
 	connections                                 int
 	seed                                        uint64
 	quiet                                       bool
+	progressEvery                               time.Duration // off a terminal; zero means progressEveryOffTerminal
 }
 
 var profiles = []string{"constant", "ramp", "campaign"}
@@ -257,7 +258,11 @@ func (l *loadCmd) showProgress(run *load.Run) {
 		l.liveProgress(run, f)
 		return
 	}
-	tick := time.NewTicker(progressEveryOffTerminal)
+	every := l.progressEvery
+	if every == 0 {
+		every = progressEveryOffTerminal
+	}
+	tick := time.NewTicker(every)
 	defer tick.Stop()
 	for {
 		select {

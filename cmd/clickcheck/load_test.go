@@ -1,12 +1,16 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/clickcheck/clickcheck/mock8x8"
 	"github.com/clickcheck/clickcheck/mock8x8/load"
 	"github.com/clickcheck/clickcheck/mock8x8/sink"
 )
@@ -68,6 +72,51 @@ func TestLoad_MissedThresholdExits1(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "r.json")); err != nil {
 		t.Errorf("the report must be written even when a threshold is missed: %v", err)
+	}
+}
+
+func TestLoad_MissedP99Exits1(t *testing.T) {
+	t.Parallel()
+	sk := startSink(t, sink.Always(200))
+	code, stdout, stderr := runCLI(t, "load", "--to", sk.URL(), "--rate", "50", "--duration", "200ms", "--max-p99", "1ns")
+	if code != 1 {
+		t.Fatalf("exit %d, want 1 (no answer comes within 1ns)\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stdout, "max-p99 (ms)") || !strings.Contains(stdout, "(limit 1e-06): MISSED") {
+		t.Errorf("summary should show the missed p99 threshold:\n%s", stdout)
+	}
+	if code, stdout, _ := runCLI(t, "load", "--to", sk.URL(), "--rate", "50", "--duration", "200ms", "--max-p99", "10s"); code != 0 {
+		t.Errorf("with --max-p99 10s: exit %d, want 0\n%s", code, stdout)
+	}
+}
+
+func TestLoad_ProgressOffATerminalIsOneLinePerInterval(t *testing.T) {
+	t.Parallel()
+	sk := startSink(t, sink.Always(200))
+	sender, err := mock8x8.NewSender(mock8x8.SenderConfig{URL: sk.URL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sender.Close()
+	run, err := load.Start(context.Background(), load.Config{Sender: sender, Profile: load.Constant{PerSecond: 100}, Duration: 1100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf strings.Builder
+	l := &loadCmd{stderr: &buf, progressEvery: 250 * time.Millisecond}
+	l.showProgress(run)
+	lines := strings.Split(strings.TrimRight(buf.String(), "\n"), "\n")
+	if len(lines) < 3 || len(lines) > 5 {
+		t.Fatalf("%d progress lines in 1.1s at one per 250ms, want about 4:\n%s", len(lines), buf.String())
+	}
+	line := regexp.MustCompile(`^  attack \d+s: sent \d+, acked \d+, in flight \d+, pending retries \d+, p99 (-|[0-9.]+[µm]?s)$`)
+	for _, l := range lines {
+		if !line.MatchString(l) {
+			t.Errorf("progress line %q is not elapsed, sent, acked, in flight, pending retries and p99", l)
+		}
+	}
+	if last := lines[len(lines)-1]; strings.Contains(last, "sent 0,") {
+		t.Errorf("the last progress line shows nothing sent after a second at 100/s: %q", last)
 	}
 }
 

@@ -361,3 +361,28 @@ func TestStart_RejectsBadConfig(t *testing.T) {
 		}
 	}
 }
+
+func TestLoad_DrainStopsAtItsBoundAndReportsTheRestPending(t *testing.T) {
+	t.Parallel()
+	rc := newReceiver(t, func(string, int) int { return 503 })
+	sender, err := mock8x8.NewSender(mock8x8.SenderConfig{URL: rc.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sender.Close()
+	began := time.Now()
+	// Real-time retries (1 s, then 10 s): a 300 ms drain lets none of the later ones happen.
+	run, err := load.Start(context.Background(), load.Config{Sender: sender, Profile: load.Constant{PerSecond: 100},
+		Duration: 800 * time.Millisecond, Drain: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := run.Report()
+	if took := time.Since(began); took > 3*time.Second {
+		t.Errorf("the run took %v, want about 1.1s: the drain must stop at its 300ms bound, not the 131s horizon", took)
+	}
+	r := rep.Results
+	if rep.Events != 80 || r.Pending == 0 || r.Delivered != 0 || rep.Events != r.Delivered+r.Exhausted+r.Rejected+r.Pending {
+		t.Errorf("report %d events = %+v, want 80 events, those still waiting for a retry counted as pending", rep.Events, r)
+	}
+}

@@ -98,7 +98,8 @@ type Quantile struct {
 
 // Threshold is one CI limit and whether the run kept it.
 type Threshold struct {
-	// Name is the flag that set it, e.g. "max-p99" or "max-error-rate".
+	// Name is the flag that set it and the unit of Limit and Actual: "max-p99 (ms)" or
+	// "max-error-rate" (a share of attempts).
 	Name   string  `json:"name"`
 	Limit  float64 `json:"limit"`
 	Actual float64 `json:"actual"`
