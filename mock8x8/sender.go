@@ -450,6 +450,10 @@ func parseHTTPURL(what, raw, example string) (*url.URL, error) {
 	return u, nil
 }
 
+// RedactURL returns raw with any password in its userinfo replaced by "xxxxx", for
+// showing a webhook URL in messages, logs and pages.
+func RedactURL(raw string) string { return redactURLString(raw) }
+
 // redactURLString hides the password of a URL-shaped string, such as a Location header.
 func redactURLString(raw string) string {
 	if u, err := url.Parse(raw); err == nil {
