@@ -66,6 +66,7 @@ Exit codes: 0 success, 1 something was not delivered or did not pass, 2 bad inpu
 	root.AddCommand(newLoadCmd(stdout, stderr))
 	root.AddCommand(newVerifyCmd(stdout, stderr))
 	root.AddCommand(newReceiverCmd(stdout, stderr))
+	root.AddCommand(newServeCmd(stdout, stderr))
 	root.CompletionOptions.DisableDefaultCmd = true
 	return root
 }

@@ -255,7 +255,7 @@ func TestRoot_UnknownCommandIsBadInput(t *testing.T) {
 
 func TestRoot_StrayArgumentIsBadInput(t *testing.T) {
 	t.Parallel()
-	for _, cmd := range []string{"send", "load", "verify", "receiver"} {
+	for _, cmd := range []string{"send", "load", "verify", "receiver", "serve"} {
 		code, _, stderr := runCLI(t, cmd, "extra")
 		if code != 2 || !strings.Contains(stderr, `takes no arguments, only flags; got "extra"`) {
 			t.Errorf("clickcheck %s ... extra: exit %d, stderr %q; want 2 naming the stray argument", cmd, code, stderr)
