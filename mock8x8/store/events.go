@@ -122,7 +122,7 @@ func (s *Store) Event(ctx context.Context, eventID string, body bool) (EventView
 		}
 		v.Result = summarize(v.Deliveries)
 		for i, id := range ids {
-			atts, err := attempts(ctx, tx, id, v.Deliveries[i].URL)
+			atts, err := attempts(ctx, tx, id, v.EventID, v.Deliveries[i].URL)
 			if err != nil {
 				return err
 			}
@@ -133,7 +133,7 @@ func (s *Store) Event(ctx context.Context, eventID string, body bool) (EventView
 	return v, err
 }
 
-func attempts(ctx context.Context, tx *sql.Tx, deliveryID int64, url string) ([]mock8x8.Attempt, error) {
+func attempts(ctx context.Context, tx *sql.Tx, deliveryID int64, eventID, url string) ([]mock8x8.Attempt, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT attempt, scheduled_at, started_at, finished_at, status, error, message, result, next_attempt_at
 		FROM attempts WHERE delivery_id = ? ORDER BY attempt`, deliveryID)
 	if err != nil {
@@ -142,7 +142,7 @@ func attempts(ctx context.Context, tx *sql.Tx, deliveryID int64, url string) ([]
 	defer rows.Close()
 	out := []mock8x8.Attempt{}
 	for rows.Next() {
-		a := mock8x8.Attempt{URL: url}
+		a := mock8x8.Attempt{EventID: eventID, URL: url}
 		var sched, start, fin, next int64
 		var class, result string
 		if err := rows.Scan(&a.Attempt, &sched, &start, &fin, &a.Status, &class, &a.Message, &result, &next); err != nil {

@@ -138,6 +138,11 @@ func TestStore_AnAttemptMadeAgainAfterACrashReplacesTheFirstRecord(t *testing.T)
 	if v.Result != "delivered" || len(atts) != 2 || atts[1].Status != 200 || string(v.Event) != `{"payload":{"eventId":"e"}}` {
 		t.Errorf("event after reopening: result %s, %d attempts (last %+v), body %s; want delivered, 2 attempts, the newer record of attempt 2", v.Result, len(atts), atts[len(atts)-1], v.Event)
 	}
+	for _, a := range atts {
+		if a.EventID != "e" || a.URL != target.URL {
+			t.Errorf("attempt %d reads eventId %q, url %q; want e and %s, as in the journal's records", a.Attempt, a.EventID, a.URL, target.URL)
+		}
+	}
 	if _, err := st.Event(ctx, "nope", false); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("an unknown event: %v, want ErrNotFound", err)
 	}
