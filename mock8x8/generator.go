@@ -72,6 +72,26 @@ func NewGenerator(seed uint64, start time.Time) *Generator {
 	return g
 }
 
+// RecentStart returns the start time at which NewGenerator(seed, start) makes n clicks that
+// have all happened by now, the last within a second of it: clicks ready to deliver at
+// once, as 8x8 delivers them, rather than clicks dated minutes ahead (a receiver may
+// rightly distrust those). They are the clicks NewGenerator(seed, now) makes, moved back
+// by whole seconds, so ids and every other field stay the same.
+func RecentStart(seed uint64, now time.Time, n int) time.Time {
+	if n < 1 {
+		return now
+	}
+	g := NewGenerator(seed, now)
+	var last time.Time
+	for range n {
+		last = g.NextClickDetail().OccurredAt
+	}
+	// occurredAt is rounded up to whole seconds, so only a whole-second move keeps every
+	// click's offset from the others.
+	back := (last.Sub(now) + time.Second - 1).Truncate(time.Second)
+	return now.Add(-back)
+}
+
 // Worker returns an independent, reproducible generator for parallel worker i: its seed is
 // derived from this generator's seed and i (not from how far this generator has been
 // read), its start is the same. Workers with different i produce different streams.

@@ -765,3 +765,35 @@ func BenchmarkGeneratorEvent(b *testing.B) {
 		_ = g.Next()
 	}
 }
+
+func TestRecentStart_ClicksHaveHappenedByNow(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 12, 4, 6, 30, 15, 123456789, time.UTC)
+	for _, seed := range []uint64{1, 42, 7777} {
+		for _, n := range []int{1, 10, 500} {
+			start := mock8x8.RecentStart(seed, now, n)
+			recent, ahead := mock8x8.NewGenerator(seed, start), mock8x8.NewGenerator(seed, now)
+			back := now.Sub(start)
+			if back < 0 || back%time.Second != 0 {
+				t.Fatalf("seed %d, n %d: start %s is %v before now, want a whole number of seconds", seed, n, start, back)
+			}
+			var last time.Time
+			for i := range n {
+				c, want := recent.NextClick(), ahead.NextClick()
+				if c.OccurredAt.After(now) {
+					t.Fatalf("seed %d, n %d: click %d occurred at %s, after now (%s)", seed, n, i, c.OccurredAt, now)
+				}
+				if c.EventID != want.EventID || c.UMID != want.UMID || c.Destination != want.Destination || !c.OccurredAt.Equal(want.OccurredAt.Add(-back)) {
+					t.Fatalf("seed %d, n %d: click %d is %+v, want %+v moved back %v", seed, n, i, c, want, back)
+				}
+				last = c.OccurredAt
+			}
+			if now.Sub(last) >= time.Second {
+				t.Errorf("seed %d, n %d: the last click occurred %v before now, want within a second", seed, n, now.Sub(last))
+			}
+		}
+	}
+	if got := mock8x8.RecentStart(1, now, 0); !got.Equal(now) {
+		t.Errorf("RecentStart for no clicks: %s, want now", got)
+	}
+}

@@ -61,7 +61,8 @@ func (r *suiteRun) register() bool {
 			Fail("the target is not usable: " + err.Error())
 		}
 		r.t, r.client, r.observer = t, c, newObserver(t)
-		r.gen = mock8x8.NewGenerator(t.Seed, time.Now().UTC().Truncate(time.Second))
+		// Clicks dated by now, as 8x8 sends them: a receiver may refuse clicks from the future.
+		r.gen = mock8x8.NewGenerator(t.Seed, mock8x8.RecentStart(t.Seed, time.Now().UTC().Truncate(time.Second), suiteClicks))
 		AddReportEntry("target", ReportEntryVisibilityFailureOrVerbose, fmt.Sprintf("%s (timeout %s, time scale %g, seed %d, observer %s)", t.URL, t.Timeout, t.TimeScale, t.Seed, r.describeObserver()))
 	})
 	AfterSuite(func() {
@@ -98,6 +99,10 @@ func (r *suiteRun) describeObserver() string {
 	}
 	return r.observer.Describe()
 }
+
+// suiteClicks is more than a full run takes (no-loss, latency and a few dozen more), so
+// every click a run sends is dated by the time the run starts.
+const suiteClicks = 2 * (noLossEvents + latencyEvents)
 
 // click returns a fresh generated click.
 func (r *suiteRun) click() mock8x8.Click {

@@ -37,6 +37,7 @@ type defects struct {
 	strictTime        bool          // occurredAt only as 2006-01-02T15:04:05Z
 	usOnly            bool          // destinations only +1
 	dedupeTTL         time.Duration // forget idempotency keys after this long
+	refuseFuture      bool          // 422 for a click dated after now: sound, so no defect
 }
 
 // testReceiver is an in-memory receiver with optional defects and the observe endpoint.
@@ -170,6 +171,11 @@ func (tr *testReceiver) parse(body []byte) (status int, key, id string) {
 	if tr.d.strictTime {
 		if _, err := time.Parse("2006-01-02T15:04:05Z", p.OccurredAt); err != nil {
 			return http.StatusBadRequest, "", ""
+		}
+	}
+	if tr.d.refuseFuture {
+		if at, err := time.Parse(time.RFC3339Nano, p.OccurredAt); err != nil || at.After(time.Now()) {
+			return http.StatusUnprocessableEntity, "", ""
 		}
 	}
 	if tr.d.usOnly && !strings.HasPrefix(p.Destination, "+1") {

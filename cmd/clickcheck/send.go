@@ -56,7 +56,7 @@ still pending, 2 bad input.`,
 	f.BoolVar(&s.useSink, "sink", false, "deliver to a built-in loopback receiver instead of --to, to try clickcheck without one\n(it answers 200, and 503 to the first attempt of every 4th event so retries show)")
 	f.IntVar(&s.count, "count", 1, "number of events to generate")
 	f.Uint64Var(&s.seed, "seed", 0, "generator seed; the same --seed and --start give byte-identical events (default random, printed)")
-	f.StringVar(&s.start, "start", "", "RFC 3339 time the generated campaign starts at (default now)")
+	f.StringVar(&s.start, "start", "", "RFC 3339 time the generated campaign starts at (default: early enough that every click has happened by now)")
 	f.StringVar(&s.eventType, "event-type", mock8x8.EventTypeClick, "type of events to generate: "+strings.Join(eventTypes, ", "))
 	f.StringVar(&s.bodyFile, "body-file", "", "send the events in this file verbatim instead of generating them:\none JSON event, a JSON array of events, or one event per line (NDJSON); - reads stdin")
 	f.IntVar(&s.concurrency, "concurrency", mock8x8.DefaultConcurrency, "attempts in flight at once")
@@ -144,6 +144,9 @@ func (s *sendCmd) events(cmd *cobra.Command) (func(yield func(mock8x8.Event) boo
 		seed = randomSeed()
 	}
 	start := time.Now().UTC().Truncate(time.Second)
+	if s.eventType == mock8x8.EventTypeClick {
+		start = mock8x8.RecentStart(seed, start, s.count) // clicks that have just happened
+	}
 	if s.start != "" {
 		t, err := time.Parse(time.RFC3339Nano, s.start)
 		if err != nil {

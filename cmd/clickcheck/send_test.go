@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/clickcheck/clickcheck/mock8x8"
 	"github.com/clickcheck/clickcheck/mock8x8/sink"
@@ -224,6 +225,35 @@ func TestSend_DryRunIsReproducibleBySeed(t *testing.T) {
 		if _, err := mock8x8.Decode([]byte(line)); err != nil {
 			t.Fatalf("generated event does not decode: %v\n%s", err, line)
 		}
+	}
+}
+
+func TestSend_GeneratedClicksHaveHappenedWhenSent(t *testing.T) {
+	t.Parallel()
+	before := time.Now().UTC().Truncate(time.Second)
+	_, out, stderr := runCLI(t, "send", "--dry-run", "--count", "300", "--seed", "9")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 300 {
+		t.Fatalf("%d events printed, want 300; stderr %s", len(lines), stderr)
+	}
+	var first, last time.Time
+	for i, line := range lines {
+		var ev struct {
+			Payload struct {
+				OccurredAt time.Time `json:"occurredAt"`
+			} `json:"payload"`
+		}
+		if err := json.Unmarshal([]byte(line), &ev); err != nil {
+			t.Fatalf("event %d: %v\n%s", i, err, line)
+		}
+		if i == 0 {
+			first = ev.Payload.OccurredAt
+		}
+		last = ev.Payload.OccurredAt
+	}
+	// The clicks span minutes of a campaign; all of it is over by the time they are sent.
+	if after := time.Now().UTC(); last.After(after) || !last.After(before.Add(-2*time.Second)) || !first.Before(last) {
+		t.Errorf("clicks occurred from %s to %s, sent at %s: want the last just before the send, none after it", first, last, after)
 	}
 }
 

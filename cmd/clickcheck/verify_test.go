@@ -173,7 +173,7 @@ func TestVerify_CatchesEachDefectInItsArea(t *testing.T) {
 	}
 }
 
-func TestVerify_CorrectReceiversWithOtherAcksPass(t *testing.T) {
+func TestVerify_OtherCorrectReceiversPass(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name string
@@ -182,6 +182,7 @@ func TestVerify_CorrectReceiversWithOtherAcksPass(t *testing.T) {
 		{"202 with no body", defects{ackStatus: 202}},
 		{"204", defects{ackStatus: 204}},
 		{"201 with a body", defects{ackStatus: 201, ackBody: `{"stored":true}`}},
+		{"refuses clicks dated in the future", defects{refuseFuture: true}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -73,7 +73,8 @@ func (s *Server) postClicks(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	seed := seedOrRandom(req.Seed)
-	gen := mock8x8.NewGenerator(seed, s.cfg.Clock.Now())
+	now := s.cfg.Clock.Now()
+	gen := mock8x8.NewGenerator(seed, mock8x8.RecentStart(seed, now, count)) // clicks that have just happened
 	events := make([]mock8x8.Event, count)
 	ids := make([]string, count)
 	for i := range events {

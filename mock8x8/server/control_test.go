@@ -86,8 +86,11 @@ func TestControl_ClicksGoToEveryEnabledWebhookWithItsOwnCredentials(t *testing.T
 				t.Errorf("%s webhook got Authorization %q, User-Agent %q, Content-Type %q; want %q, mock8x8-test/1, application/json",
 					name, d.Auth, d.UserAgent, d.ContentType, want)
 			}
-			if _, err := mock8x8.Decode([]byte(d.Body)); err != nil {
+			dec, err := mock8x8.Decode([]byte(d.Body))
+			if err != nil {
 				t.Errorf("%s webhook got an invalid click: %v\n%s", name, err, d.Body)
+			} else if dec.Click.OccurredAt.After(d.At) {
+				t.Errorf("%s webhook got at %s a click that occurs at %s: 8x8 sends clicks that have happened", name, d.At, dec.Click.OccurredAt)
 			}
 		}
 	}
