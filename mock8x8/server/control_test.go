@@ -339,4 +339,15 @@ func TestControl_StreamSendsClicksUntilStopped(t *testing.T) {
 	if after := m.stats(t, ""); after.Events != s.Events {
 		t.Errorf("%d events after the stream stopped, %d before: it kept going", after.Events, s.Events)
 	}
+	for _, d := range rc.deliveries() {
+		dec, err := mock8x8.Decode([]byte(d.Body))
+		if err != nil {
+			t.Fatalf("a streamed click is invalid: %v\n%s", err, d.Body)
+		}
+		// Streamed clicks happen as they are sent: within the second before.
+		if at := dec.Click.OccurredAt; at.After(d.At) || d.At.Sub(at) > 2*time.Second {
+			t.Errorf("a click sent at %s occurred at %s, want within the second before", d.At, at)
+			break
+		}
+	}
 }

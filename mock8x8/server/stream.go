@@ -140,7 +140,9 @@ func (s *Server) runStream(ctx context.Context, st *stream, p load.Profile, targ
 			if off > elapsed {
 				break
 			}
-			batch = append(batch, gen.Next())
+			click := gen.NextClick()
+			click.OccurredAt = st.Started.Add(off).UTC().Truncate(time.Second) // the click just happened, as the profile paces it
+			batch = append(batch, click.Event())
 			n++
 		}
 		if len(batch) == 0 {
