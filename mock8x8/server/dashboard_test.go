@@ -256,8 +256,8 @@ func TestDashboard_PageShowsCountersEventsWithAttemptsAndMaskedWebhooks(t *testi
 		hooks = append(hooks, strings.Join(dashTextAll(dashAll(tr, dashTag("td"))), " "))
 	}
 	wantHooks := []string{
-		account + " * http://127.0.0.1:9/hooks/a yes ***",
-		otherAccount + " sub-1 http://127.0.0.1:9/hooks/b no OAuth client client-b, secret ***",
+		account + " * http://127.0.0.1:9/hooks/a enabled Authorization ***",
+		otherAccount + " sub-1 http://127.0.0.1:9/hooks/b disabled OAuth client client-b, secret ***",
 	}
 	if strings.Join(hooks, "|") != strings.Join(wantHooks, "|") {
 		t.Errorf("webhooks table rows\n%q\nwant every account's, secrets masked\n%q", hooks, wantHooks)

@@ -160,16 +160,16 @@
   // Webhooks
 
   function hookRow(w) {
-    let cred = ['none'];
+    let cred = ['no credentials'];
     if (w.oauth) {
       cred = ['OAuth client ', h('span', { class: 'mono' }, w.oauth.clientId), ', secret ', h('span', { class: 'mono' }, w.oauth.clientSecret)];
     } else if (w.httpAuthorization) {
-      cred = [h('span', { class: 'mono' }, w.httpAuthorization)];
+      cred = ['Authorization ', h('span', { class: 'mono' }, w.httpAuthorization)];
     }
     return h('tr', null,
       h('td', { class: 'mono' }, h('span', { class: 'account' }, w.accountId), ' ', h('span', { class: 'sub' }, w.subAccountId)),
       h('td', { class: 'mono url' }, w.url),
-      h('td', null, w.enabled ? 'yes' : 'no'),
+      h('td', { class: 'on' }, w.enabled ? 'enabled' : 'disabled'),
       h('td', { class: 'cred' }, cred));
   }
 
