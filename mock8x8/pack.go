@@ -1,7 +1,6 @@
 package mock8x8
 
 import (
-	"strings"
 	"sync"
 	"time"
 	"unsafe"
@@ -23,12 +22,24 @@ var packDict = sync.OnceValue(func() *s2.Dict {
 
 // pack returns ev with its body compressed, for an event that waits for a retry: a
 // receiver that fails everything leaves hundreds of thousands of them pending, and their
-// JSON is most of the engine's memory. A click packs to about 40% of its size.
+// JSON is most of the engine's memory. A click packs to about 40% of its size. The ID
+// and the compressed body share one allocation of exactly their size (the ID was a
+// slice of the JSON, which must not stay alive), so a pending event costs one small
+// object.
 func pack(ev Event) Event {
-	c := packDict().EncodeBetter(nil, bytesOf(ev.Body))
-	// The ID is a slice of the body: clone it, so the JSON can be collected.
-	return Event{ID: strings.Clone(ev.ID), Type: ev.Type, Body: string(c)}
+	sp := packScratch.Get().(*[]byte)
+	c := packDict().EncodeBetter((*sp)[:cap(*sp)], bytesOf(ev.Body))
+	both := make([]byte, len(ev.ID)+len(c))
+	copy(both, ev.ID)
+	copy(both[len(ev.ID):], c)
+	*sp = c[:0] // keep the scratch, grown if the body needed it
+	packScratch.Put(sp)
+	s := unsafe.String(unsafe.SliceData(both), len(both)) // both is never written again
+	return Event{ID: s[:len(ev.ID)], Type: ev.Type, Body: s[len(ev.ID):]}
 }
+
+// packScratch holds buffers EncodeBetter writes into before the exact copy.
+var packScratch = sync.Pool{New: func() any { return new([]byte) }}
 
 // unpack returns the event pack was given.
 func unpack(ev Event) (Event, error) {
