@@ -21,7 +21,7 @@ func (r *suiteRun) auth() {
 		It("acks a click with the right Authorization", func(ctx SpecContext) {
 			ev := r.event()
 			r.deliver(ctx, ev, "a click with the configured Authorization")
-			r.applied(ctx, ev.ID, 1, "a click with the right Authorization")
+			r.alsoApplied(ctx, ev.ID, 1, "a click with the right Authorization")
 		}, r.specTimeout(2))
 
 		for _, c := range []struct{ name, value string }{
@@ -36,7 +36,7 @@ func (r *suiteRun) auth() {
 					Fail(fmt.Sprintf("a click %s: want 401 or 403\n  sent: %s\n  got:  %s\n  why it matters: "+
 						"anyone who finds the URL can forge clicks; a receiver that checks Authorization answers 401 or 403", c.name, sent(ev), answer(o)))
 				}
-				r.applied(ctx, ev.ID, 0, "a click "+c.name)
+				r.alsoApplied(ctx, ev.ID, 0, "a click "+c.name)
 			}, r.specTimeout(2))
 		}
 	})

@@ -196,7 +196,7 @@ func firstLine(s string) string {
 // PrintSummary writes the one-screen verdict verify prints after Ginkgo's output.
 func PrintSummary(w io.Writer, res Result, filter string) {
 	t := res.Target
-	observer := "none (the checks that need one are skipped)"
+	observer := "none (checks of what was applied are skipped)"
 	if o := newObserver(t); o != nil {
 		observer = o.Describe()
 	}
@@ -209,6 +209,9 @@ func PrintSummary(w io.Writer, res Result, filter string) {
 			detail = fmt.Sprintf("%d/%d", a.Passed, a.Passed+a.Skipped)
 			if a.Area == AreaLatency && res.Latency != nil {
 				detail = res.Latency.String()
+			}
+			if a.Skipped > 0 {
+				detail += fmt.Sprintf("; %d skipped: %s", a.Skipped, a.SkipReason)
 			}
 		case "FAIL":
 			detail = fmt.Sprintf("%d of %d failed: %s", a.Failed, a.Passed+a.Failed, a.Failures[0])

@@ -38,18 +38,21 @@ type defects struct {
 	usOnly            bool          // destinations only +1
 	dedupeTTL         time.Duration // forget idempotency keys after this long
 	refuseFuture      bool          // 422 for a click dated after now: sound, so no defect
+	ackFirst          bool          // ack before parsing; a bad body kills the worker, so later clicks are acked, never applied
+	dropOddTimes      bool          // ack, but never apply, a click whose occurredAt is not whole seconds in Z
 }
 
 // testReceiver is an in-memory receiver with optional defects and the observe endpoint.
 type testReceiver struct {
-	d        defects
-	auth     string
-	countDir string // when set, each applied count is also written to countDir/<eventId>
-	mu       sync.Mutex
-	seen     map[string]time.Time // idempotency keys, when first seen
-	applied  map[string]int       // by eventId, for /observed
-	inflight atomic.Int32
-	dead     atomic.Bool
+	d          defects
+	auth       string
+	countDir   string // when set, each applied count is also written to countDir/<eventId>
+	mu         sync.Mutex
+	seen       map[string]time.Time // idempotency keys, when first seen
+	applied    map[string]int       // by eventId, for /observed
+	inflight   atomic.Int32
+	dead       atomic.Bool
+	workerGone atomic.Bool // ackFirst: the worker died on bad input
 }
 
 func newTestReceiver(d defects, auth string) *testReceiver {
@@ -96,6 +99,15 @@ func (tr *testReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	status, key, id := tr.parse(body)
+	if tr.d.ackFirst {
+		if status != 0 {
+			tr.workerGone.Store(true)
+		}
+		if status != 0 || tr.workerGone.Load() {
+			tr.ack(w)
+			return
+		}
+	}
 	if status == -1 {
 		tr.dead.Store(true)
 		hangUp(w)
@@ -167,6 +179,11 @@ func (tr *testReceiver) parse(body []byte) (status int, key, id string) {
 	}
 	if err := pdec.Decode(&p); err != nil || p.EventID == "" {
 		return http.StatusBadRequest, "", ""
+	}
+	if tr.d.dropOddTimes {
+		if _, err := time.Parse("2006-01-02T15:04:05Z", p.OccurredAt); err != nil {
+			return 0, "", ""
+		}
 	}
 	if tr.d.strictTime {
 		if _, err := time.Parse("2006-01-02T15:04:05Z", p.OccurredAt); err != nil {

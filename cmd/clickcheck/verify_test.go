@@ -145,6 +145,8 @@ var defectCases = []struct {
 	{"slower than the sender timeout", defects{slowEvery: 1500 * time.Millisecond}, "", []string{"--timeout", "1s"}, suites.AreaAck},
 	{"parses occurredAt without fractional seconds or offsets", defects{strictTime: true}, "", nil, suites.AreaAck},
 	{"accepts only US numbers", defects{usOnly: true}, "", nil, suites.AreaAck},
+	{"acks, then drops clicks with fractional seconds or offsets", defects{dropOddTimes: true}, "", nil, suites.AreaAck},
+	{"acks before parsing; its worker dies on bad input", defects{ackFirst: true}, "", nil, suites.AreaRobustness},
 	// Real time: about 156 s, in parallel with the rest.
 	{"forgets eventIds after 60 s (dedupe window shorter than 8x8's retries)", defects{dedupeTTL: time.Minute}, "", []string{"--label-filter", "slow"}, suites.AreaSlow},
 }
@@ -170,6 +172,33 @@ func TestVerify_CatchesEachDefectInItsArea(t *testing.T) {
 				t.Fatalf("failed areas %v do not include %q\n%s", res.failed, tc.area, tail(res.stdout, 40))
 			}
 		})
+	}
+}
+
+func TestVerify_WithoutAnObserverWhatWasAppliedIsSkippedNeverPassed(t *testing.T) {
+	t.Parallel()
+	// No dedupe at all: only an observer can see it, so without one the checks that
+	// claim "applied once" must say skipped, not pass.
+	srv := httptest.NewServer(newTestReceiver(defects{noDedupe: true}, ""))
+	defer srv.Close()
+	res := runVerify(t, "--target", srv.URL+"/webhooks/8x8")
+	if res.code != 0 {
+		t.Fatalf("exit %d, want 0: every ack is right\n%s", res.code, tail(res.stdout, 30))
+	}
+	for _, area := range []string{suites.AreaIdempotency, suites.AreaRetry, suites.AreaNoLoss} {
+		if slices.Contains(res.passed, area) {
+			t.Errorf("area %s passed without an observer; its checks are about what was applied", area)
+		}
+	}
+	for _, area := range []string{suites.AreaAck, suites.AreaLatency, suites.AreaRobustness} {
+		if !slices.Contains(res.passed, area) {
+			t.Errorf("area %s did not pass; it judges acks, which need no observer (passed: %v)", area, res.passed)
+		}
+	}
+	for _, want := range []string{"idempotency  skip  acked as 8x8 expects, but whether", "needs an observer: pass --observe-url"} {
+		if !strings.Contains(res.stdout, want) {
+			t.Errorf("the summary lacks %q:\n%s", want, tail(res.stdout, 14))
+		}
 	}
 }
 
