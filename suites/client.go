@@ -3,6 +3,8 @@ package suites
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -15,15 +17,21 @@ import (
 // makes the run slow.
 const deadAfter = 3
 
+// probeEvery spaces the checks of whether a receiver counted as silent answers again.
+const probeEvery = 5 * time.Second
+
 // client delivers events to the target exactly as 8x8 would, through mock8x8.Sender,
 // and notices when the receiver has stopped answering.
 type client struct {
 	target Target
 	sender *mock8x8.Sender
 
+	probe *http.Client // asks a silent receiver whether it answers again
+
 	mu       sync.Mutex
 	silent   int             // attempts in a row without any answer
 	lastMiss mock8x8.Outcome // the last of them
+	probed   time.Time       // when recheck last asked
 }
 
 func newClient(t Target) (*client, error) {
@@ -31,7 +39,40 @@ func newClient(t Target) (*client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &client{target: t, sender: s}, nil
+	probe := &http.Client{
+		Timeout:       min(t.Timeout, 2*time.Second),
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	return &client{target: t, sender: s, probe: probe}, nil
+}
+
+// recheck asks a receiver counted as silent, at most every probeEvery, whether it answers
+// again: a plain GET of its URL, which any HTTP server answers at once (a 404 or 405 will
+// do). A receiver that stalled once, say under the no-loss load, and recovered gets its
+// remaining checks instead of "stopped answering"; one that is gone costs one short wait.
+func (c *client) recheck(ctx context.Context) {
+	c.mu.Lock()
+	due := c.silent >= deadAfter && time.Since(c.probed) >= probeEvery
+	if due {
+		c.probed = time.Now()
+	}
+	c.mu.Unlock()
+	if !due {
+		return
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.target.URL, nil)
+	if err != nil {
+		return
+	}
+	resp, err := c.probe.Do(req)
+	if err != nil {
+		return
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	c.mu.Lock()
+	c.silent = 0
+	c.mu.Unlock()
 }
 
 // send makes one attempt with the target's settings.
@@ -76,7 +117,10 @@ func (c *client) silence() string {
 		"not sending more to it. 8x8 would retry each event 4 times and then drop it", c.silent, c.lastMiss.Message)
 }
 
-func (c *client) close() { c.sender.Close() }
+func (c *client) close() {
+	c.sender.Close()
+	c.probe.CloseIdleConnections()
+}
 
 // answer says in words what came back.
 func answer(o mock8x8.Outcome) string {

@@ -116,6 +116,7 @@ func (r *suiteRun) event() mock8x8.Event { return r.click().Event() }
 
 // answering fails the spec at once when the receiver has stopped answering.
 func (r *suiteRun) answering() {
+	r.client.recheck(context.Background())
 	if why := r.client.silence(); why != "" {
 		Fail(why)
 	}
