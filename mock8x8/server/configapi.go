@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"regexp"
 	"strings"
 	"time"
@@ -78,6 +79,8 @@ func (s *Server) webhooks(w http.ResponseWriter, r *http.Request) {
 			"accountId %q is not 32 hex digits (dashes allowed between groups), e.g. 0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9", account)
 		return
 	}
+	// One account however it is written: dashes and case are only notation.
+	account = strings.ToLower(strings.ReplaceAll(account, "-", ""))
 	switch r.Method {
 	case http.MethodGet:
 		s.listWebhooks(w, r, account)
@@ -101,15 +104,19 @@ func (s *Server) listWebhooks(w http.ResponseWriter, r *http.Request, account st
 	writeJSON(w, http.StatusOK, maskAll(hooks))
 }
 
+// maskAll returns the webhooks as they may be shown: secrets as "***", and any password
+// in a URL's userinfo redacted.
 func maskAll(hooks []store.Webhook) []store.Webhook {
 	out := make([]store.Webhook, len(hooks))
 	for i, h := range hooks {
+		h.URL = mock8x8.RedactURL(h.URL)
 		if h.HTTPAuthorization != "" {
 			h.HTTPAuthorization = masked
 		}
 		if h.OAuth != nil {
 			o := *h.OAuth
 			o.ClientSecret = masked
+			o.URL = mock8x8.RedactURL(o.URL)
 			h.OAuth = &o
 		}
 		out[i] = h
@@ -237,37 +244,49 @@ func decodeBody(r *http.Request, v any) error {
 		var typeErr *json.UnmarshalTypeError
 		switch {
 		case errors.As(err, &typeErr) && typeErr.Field != "":
-			return fmt.Errorf("field %q must be a JSON %s, not %s", typeErr.Field, jsonKind(typeErr.Type.Kind().String()), typeErr.Value)
+			return fmt.Errorf("field %q must be %s, not %s", typeErr.Field, jsonKind(typeErr.Type), typeErr.Value)
 		case errors.As(err, &typeErr):
-			return fmt.Errorf("the body must be a JSON %s, not %s", jsonKind(typeErr.Type.Kind().String()), typeErr.Value)
+			return fmt.Errorf("the body must be %s, not %s", jsonKind(typeErr.Type), typeErr.Value)
 		case errors.Is(err, io.EOF):
 			return errors.New("the body is empty")
+		case strings.HasPrefix(err.Error(), "json: unknown field "):
+			// The decoder's own words name the field; say what is wrong with it.
+			return fmt.Errorf("field %s is not one this API takes (a misspelling?)", strings.TrimPrefix(err.Error(), "json: unknown field "))
 		default:
 			return fmt.Errorf("the body is not valid JSON: %v", strings.TrimPrefix(err.Error(), "json: "))
 		}
 	}
-	if dec.More() {
-		return errors.New("the body holds more than one JSON value")
+	// Anything after the value, even a stray ] or }, means the body is not what was meant.
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return errors.New("the body is not valid JSON: there is more after its first value")
 	}
 	return nil
 }
 
 var errTooLarge = fmt.Errorf("the body is larger than %d bytes", maxBody)
 
-func jsonKind(goKind string) string {
-	switch goKind {
-	case "slice", "array":
-		return "array"
-	case "struct", "map":
-		return "object"
-	case "bool":
-		return "boolean"
-	case "int", "int64", "uint64", "float64":
-		return "number"
-	case "ptr":
-		return "value"
+// jsonKind names the JSON a Go type decodes from, with its article.
+func jsonKind(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
 	}
-	return goKind
+	switch t.Kind() {
+	case reflect.Slice, reflect.Array:
+		return "a JSON array"
+	case reflect.Struct, reflect.Map:
+		return "a JSON object"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int32, reflect.Int64:
+		return "a whole number"
+	case reflect.Uint, reflect.Uint32, reflect.Uint64:
+		return "a whole number, 0 or more"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.String:
+		return "a string"
+	}
+	return "a JSON " + t.Kind().String()
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

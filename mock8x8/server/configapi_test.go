@@ -117,9 +117,24 @@ func TestConfigAPI_CreatesReplacesListsMaskedAndDeletes(t *testing.T) {
 		t.Errorf("after DELETE *: %+v, want only acme_sms left", hooks)
 	}
 	// Other accounts are separate, and a dashed accountId is valid.
-	other := "/api/v1/accounts/0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9/webhooks"
+	other := "/api/v1/accounts/1f2e3d4c-5b6a-4978-8695-a4b3c2d1e0f9/webhooks"
 	if code, body := m.call(t, "GET", other, "k", nil); code != 200 || strings.TrimSpace(string(body)) != "[]" {
 		t.Errorf("GET another account: %d %s, want 200 []", code, body)
+	}
+	// The same account written with dashes and in capitals is the same account.
+	dashed := strings.ToUpper(account[:8] + "-" + account[8:12] + "-" + account[12:16] + "-" + account[16:20] + "-" + account[20:])
+	code, body = m.call(t, "GET", "/api/v1/accounts/"+dashed+"/webhooks", "k", nil)
+	if code != 200 || !strings.Contains(string(body), "acme_sms") {
+		t.Errorf("GET the account as %s: %d %s, want acme_sms: dashes and case are notation", dashed, code, body)
+	}
+	// A password in a URL is a secret too.
+	code, body = m.call(t, "POST", hooksPath, "k", `[{"subAccountId": "pw", "url": "https://user:s3cret-url@hooks.example.com/pw",
+		"oauth": {"url": "https://tok:s3cret-tok@auth.example.com/token", "clientId": "cid", "clientSecret": "x"}}]`)
+	if code != 200 || strings.Contains(string(body), "s3cret") {
+		t.Errorf("POST a webhook with passwords in its URLs: %d %s, want 200 without them", code, body)
+	}
+	if _, body := m.call(t, "GET", hooksPath, "k", nil); strings.Contains(string(body), "s3cret") || !strings.Contains(string(body), "hooks.example.com/pw") {
+		t.Errorf("GET shows a password from a URL, or not the URL: %s", body)
 	}
 }
 
@@ -140,6 +155,7 @@ func TestConfigAPI_ErrorsInTheDocumentedShape(t *testing.T) {
 		{"accountId not hex", "GET", "/api/v1/accounts/not-an-account/webhooks", "k", "", 400, 1001, "32 hex digits"},
 		{"accountId too short", "GET", "/api/v1/accounts/0a1b2c3d4e5f/webhooks", "k", "", 400, 1001, "accountId"},
 		{"malformed JSON", "POST", hooksPath, "k", `[{"subAccountId": "*",`, 400, 1001, "not valid JSON"},
+		{"text after the array", "POST", hooksPath, "k", good + `]`, 400, 1001, "more after its first value"},
 		{"an object, not an array", "POST", hooksPath, "k", `{"subAccountId": "*", "url": "https://x.example.com"}`, 400, 1001, "array"},
 		{"empty array", "POST", hooksPath, "k", `[]`, 400, 1001, "empty"},
 		{"no subAccountId", "POST", hooksPath, "k", `[{"url": "https://hooks.example.com/8x8"}]`, 400, 1001, "[0].subAccountId is required"},

@@ -263,7 +263,9 @@ func TestControl_BadInputIsRefusedWithTheFieldAndNothingIsCreated(t *testing.T) 
 		{"invalid URL", "POST", "/v1/clicks", `{"count": 1, "to": "ftp://x"}`, 400, "to", "ftp://x"},
 		{"relative URL", "POST", "/v1/clicks", `{"count": 1, "to": "/webhooks"}`, 400, "to", ""},
 		{"auth without to", "POST", "/v1/clicks", `{"count": 1, "auth": "Bearer x"}`, 400, "auth", "only with"},
-		{"unknown field", "POST", "/v1/clicks", `{"count": 1, "cuont": 2}`, 400, "cuont", "unknown field"},
+		{"unknown field", "POST", "/v1/clicks", `{"count": 1, "cuont": 2}`, 400, "cuont", "not one this API takes"},
+		{"text after the body", "POST", "/v1/clicks", `{"count": 1, "to": "` + rc.URL + `"}}`, 400, "", "more after its first value"},
+		{"count with a fraction", "POST", "/v1/clicks", `{"count": 1.5, "to": "` + rc.URL + `"}`, 400, "count", "a whole number, not number 1.5"},
 		{"no webhook and no to", "POST", "/v1/clicks", `{"count": 1}`, 409, "to", "no enabled webhook"},
 		{"body over 1 MiB", "POST", "/v1/clicks", `{"to": "` + strings.Repeat("x", 1<<20) + `"}`, 413, "", "larger than"},
 		{"events not JSON", "POST", "/v1/events?to=" + rc.URL, `not json`, 400, "", ""},
@@ -278,6 +280,8 @@ func TestControl_BadInputIsRefusedWithTheFieldAndNothingIsCreated(t *testing.T) 
 		{"list with a bad result", "GET", "/v1/events?result=lost", ``, 400, "result", "pending, delivered"},
 		{"list with a bad limit", "GET", "/v1/events?limit=-3", ``, 400, "limit", "1 to 1000"},
 		{"unknown event", "GET", "/v1/events/no-such-event", ``, 404, "eventId", "no-such-event"},
+		{"unknown call", "POST", "/v1/click", `{"count": 1}`, 404, "", "POST /v1/click is not a control API call"},
+		{"wrong method", "PUT", "/v1/stats", ``, 404, "", "there are POST /v1/clicks"},
 	} {
 		var body any
 		if c.body != "" {

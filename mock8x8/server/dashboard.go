@@ -206,12 +206,8 @@ func (s *Server) webhookViews(ctx context.Context) ([]webhookView, error) {
 	}
 	out := make([]webhookView, 0, len(hooks))
 	for _, h := range maskAll(hooks) {
-		v := webhookView{AccountID: h.AccountID, SubAccountID: h.SubAccountID, URL: mock8x8.RedactURL(h.URL),
-			Enabled: h.Enabled, HTTPAuthorization: h.HTTPAuthorization, OAuth: h.OAuth}
-		if v.OAuth != nil {
-			v.OAuth.URL = mock8x8.RedactURL(v.OAuth.URL) // maskAll gave this view its own copy
-		}
-		out = append(out, v)
+		out = append(out, webhookView{AccountID: h.AccountID, SubAccountID: h.SubAccountID, URL: h.URL,
+			Enabled: h.Enabled, HTTPAuthorization: h.HTTPAuthorization, OAuth: h.OAuth})
 	}
 	return out, nil
 }

@@ -15,6 +15,7 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /v1/stream", s.guard(s.postStream))
 	m.HandleFunc("DELETE /v1/stream", s.guard(s.deleteStream))
 	m.HandleFunc("GET /v1/webhooks", s.guard(s.listAllWebhooks))
+	m.HandleFunc("/v1/", s.guard(notInControlAPI))
 	m.Handle("GET /metrics", s.metrics.handler())
 	// The dashboard, its sign-in and its embedded assets.
 	m.HandleFunc("GET /{$}", s.dashboard)
@@ -22,4 +23,11 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /logout", s.logout)
 	m.HandleFunc("GET /assets/{name}", serveAsset)
 	s.mux = m
+}
+
+// notInControlAPI answers, in the control API's JSON, a call it does not have (another
+// method on a known path included), naming the calls it does have.
+func notInControlAPI(w http.ResponseWriter, r *http.Request) {
+	controlFail(w, http.StatusNotFound, "", "%s %s is not a control API call; there are POST /v1/clicks, POST /v1/events, "+
+		"GET /v1/events, GET /v1/events/{eventId}, GET /v1/stats, POST and DELETE /v1/stream, GET /v1/webhooks", r.Method, r.URL.Path)
 }
