@@ -356,8 +356,14 @@ func (e *Engine) attempt(t ticket) bool {
 		Message:     out.Message,
 		Result:      result,
 	}
+	var nextDue int64
 	if result == Retry {
-		rec.NextAttemptAt, _ = e.schedule.Next(n, first, finished)
+		next, _ := e.schedule.Next(n, first, finished)
+		// The record says exactly the time the next attempt will show as scheduled: both
+		// come from the one offset (a wall time and an offset taken on the monotonic
+		// clock can differ by nanoseconds).
+		nextDue = e.offset(next)
+		rec.NextAttemptAt = e.at(nextDue)
 	}
 	// Record before requeueing, so the journal never shows attempt n+1 before attempt n.
 	e.journal.Record(rec)
@@ -368,7 +374,7 @@ func (e *Engine) attempt(t ticket) bool {
 	if result == Retry {
 		j.attempt++
 		e.jobs.set(t.slot, j)
-		e.pushLocked(t.slot, e.offset(rec.NextAttemptAt))
+		e.pushLocked(t.slot, nextDue)
 	} else {
 		e.jobs.free(t.slot)
 		e.outstanding--

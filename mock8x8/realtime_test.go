@@ -30,7 +30,8 @@ func TestEngine_RealTimeScaledSchedule(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sender.Close()
-	journal := mock8x8.NewJournal()
+	var records []mock8x8.Attempt
+	journal := mock8x8.NewJournal(mock8x8.RecorderFunc(func(a mock8x8.Attempt) { records = append(records, a) }))
 	eng, err := mock8x8.NewEngine(sender, mock8x8.EngineConfig{Schedule: mock8x8.DefaultSchedule().Scaled(0.01), Journal: journal})
 	if err != nil {
 		t.Fatal(err)
@@ -56,6 +57,14 @@ func TestEngine_RealTimeScaledSchedule(t *testing.T) {
 		gap := arrivals[i+1].Sub(arrivals[i])
 		if gap < want || gap > want+tolerance {
 			t.Errorf("gap %d→%d is %v, want %v (+%v)", i+1, i+2, gap, want, tolerance)
+		}
+	}
+	// On the real clock too, a record's nextAttemptAt is exactly the next one's scheduledAt:
+	// scripts join the records on it.
+	for i := 0; i+1 < len(records); i++ {
+		// Compared as written: Equal would use the monotonic readings, which JSON drops.
+		if next, sched := records[i].NextAttemptAt, records[i+1].ScheduledAt; next.Format(time.RFC3339Nano) != sched.Format(time.RFC3339Nano) {
+			t.Errorf("attempt %d says the next is due at %s, attempt %d says it was scheduled at %s", i+1, next.Format(time.RFC3339Nano), i+2, sched.Format(time.RFC3339Nano))
 		}
 	}
 	if s := journal.Stats(); s.Exhausted != 1 || s.Attempts != 5 || !s.Balanced() {
