@@ -43,6 +43,11 @@ func (d *deliveryFlags) validate() error {
 		return usagef("--time-scale", "--time-scale 0.01", "%g: must be a positive factor (1 is real time) no larger than 1000", d.timeScale)
 	case d.auth != "" && d.oauth.TokenURL != "":
 		return usagef("--auth", `--auth "Bearer 9QQhlsEb8VY"`, "cannot be combined with --oauth-token-url; 8x8 sends either a static value or an OAuth token")
+	case strings.ContainsFunc(d.auth, func(r rune) bool { return r < ' ' || r == 0x7f }):
+		return usagef("--auth", `--auth "Bearer 9QQhlsEb8VY"`, "contains a control character (a line break?); an HTTP header value cannot carry one")
+	case d.oauth.TokenURL == "" && (d.oauth.ClientID != "" || d.oauth.ClientSecret != "" || d.oauthScope != ""):
+		// Without a token endpoint these would be ignored, and events sent with no credentials.
+		return usagef("--oauth-token-url", "--oauth-token-url https://auth.example.com/oauth2/token", "is required with --oauth-client-id, --oauth-client-secret and --oauth-scope")
 	}
 	if d.to != "" {
 		if err := mock8x8.CheckURL(d.to); err != nil {
@@ -55,6 +60,9 @@ func (d *deliveryFlags) validate() error {
 		}
 		if d.oauth.ClientID == "" {
 			return usagef("--oauth-client-id", "--oauth-client-id my-client", "is required with --oauth-token-url")
+		}
+		if d.oauth.ClientSecret == "" {
+			return usagef("--oauth-client-secret", "--oauth-client-secret \"$CLIENT_SECRET\"", "is required with --oauth-token-url")
 		}
 	}
 	if loc := d.oauth.CredentialsLocation; loc != "header" && loc != "body" {

@@ -76,6 +76,8 @@ func (s *sendCmd) run(ctx context.Context, cmd *cobra.Command) error {
 		return err
 	}
 	if s.dryRun {
+		// The events go to stdout; what reproduces them, to stderr.
+		fmt.Fprintf(s.stderr, "clickcheck send --dry-run: %s\n", describe)
 		for ev := range events {
 			if _, err := fmt.Fprintf(s.stdout, "%s\n", ev.Body); err != nil {
 				return err
@@ -232,9 +234,9 @@ func (s *sendCmd) deliver(ctx context.Context, sender *mock8x8.Sender, events fu
 	if s.jsonOut {
 		lines = mock8x8.NewJSONLines(s.stdout)
 		recorders = append(recorders, lines)
-	} else {
-		fmt.Fprintf(s.stderr, "clickcheck send: %s to %s\n  time scale %g: retries after %s\n", describe, sender.URL(), s.timeScale, describeSchedule(sched))
 	}
+	// On stderr in both modes: with --json it is all that says how to repeat the run.
+	fmt.Fprintf(s.stderr, "clickcheck send: %s to %s\n  time scale %g: retries after %s\n", describe, sender.URL(), s.timeScale, describeSchedule(sched))
 	journal := mock8x8.NewJournal(recorders...)
 	eng, err := mock8x8.NewEngine(sender, mock8x8.EngineConfig{Schedule: sched, Concurrency: s.concurrency, Journal: journal})
 	if err != nil {

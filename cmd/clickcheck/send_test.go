@@ -108,6 +108,9 @@ func TestSend_BuiltinSinkDeliversEverythingWithRetries(t *testing.T) {
 	if retried != 5 {
 		t.Errorf("%d retried attempts, want 5", retried)
 	}
+	if !strings.Contains(stderr, "(--seed 3 --start ") {
+		t.Errorf("with --json, stderr %q does not say how to repeat the run", stderr)
+	}
 }
 
 func TestSend_ExitCodes(t *testing.T) {
@@ -170,6 +173,9 @@ func TestSend_BadInputExits2WithOneLineNamingTheFlag(t *testing.T) {
 		{"unknown_event_type", []string{"--to", "http://127.0.0.1:1/h", "--event-type", "sms_clicked"}, "--event-type"},
 		{"bad_start", []string{"--to", "http://127.0.0.1:1/h", "--start", "yesterday"}, "--start"},
 		{"auth_and_oauth", []string{"--to", "http://127.0.0.1:1/h", "--auth", "x", "--oauth-token-url", "http://127.0.0.1:1/t"}, "--auth"},
+		{"auth_with_a_line_break", []string{"--to", "http://127.0.0.1:1/h", "--auth", "Bearer x\ny"}, "--auth"},
+		{"oauth_without_a_secret", []string{"--to", "http://127.0.0.1:1/h", "--oauth-token-url", "http://127.0.0.1:1/t", "--oauth-client-id", "a"}, "--oauth-client-secret"},
+		{"oauth_secret_without_a_token_url", []string{"--to", "http://127.0.0.1:1/h", "--oauth-client-secret", "s"}, "--oauth-token-url"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -232,6 +238,9 @@ func TestSend_GeneratedClicksHaveHappenedWhenSent(t *testing.T) {
 	t.Parallel()
 	before := time.Now().UTC().Truncate(time.Second)
 	_, out, stderr := runCLI(t, "send", "--dry-run", "--count", "300", "--seed", "9")
+	if !strings.Contains(stderr, "(--seed 9 --start ") {
+		t.Errorf("stderr %q does not say the seed and start that repeat the events", stderr)
+	}
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	if len(lines) != 300 {
 		t.Fatalf("%d events printed, want 300; stderr %s", len(lines), stderr)
