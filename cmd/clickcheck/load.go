@@ -54,7 +54,7 @@ Profiles:
 soon as the last is answered (a closed loop; latency then counts from the actual send).
 
 Thresholds for CI: --max-p99 and --max-error-rate (the share of attempts that were not
-acknowledged with a 2XX). Exit codes: 0 done (and thresholds kept), 1 a threshold missed,
+acknowledged with a 2XX). Exit codes: 0 done (and thresholds kept), 1 a threshold missed or the run interrupted,
 2 bad input.`,
 		Example: `  clickcheck load --to http://127.0.0.1:8080/webhooks/8x8 --rate 500 --duration 30s
   clickcheck load --to http://127.0.0.1:8080/webhooks/8x8 --profile campaign --rate 2000 --half-life 20s --duration 1m --report-html report.html
@@ -161,6 +161,9 @@ func (l *loadCmd) run(ctx context.Context, cmd *cobra.Command) error {
 		if !t.Passed {
 			return errFailed
 		}
+	}
+	if rep.Interrupted {
+		return errFailed // a run cut short proves less than it was asked to: not a pass for CI
 	}
 	return nil
 }
@@ -294,7 +297,8 @@ func (l *loadCmd) liveProgress(run *load.Run, w io.Writer) {
 		case <-tick.C:
 			s := run.Snapshot()
 			bar.Describe(describeSnapshot(s))
-			_ = bar.Set64(min(s.Elapsed.Milliseconds(), total))
+			// Held short of full while retries drain: a full bar finishes and stops drawing.
+			_ = bar.Set64(min(s.Elapsed.Milliseconds(), total-1))
 		}
 	}
 }

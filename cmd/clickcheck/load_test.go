@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -167,5 +168,33 @@ func TestLoad_ProfilesFromFlags(t *testing.T) {
 		if code != 0 || !strings.Contains(stdout, tc.want) {
 			t.Errorf("load %v: exit %d, want 0 and a summary naming %q\nstdout:\n%s\nstderr:\n%s", tc.args, code, tc.want, stdout, stderr)
 		}
+	}
+}
+
+func TestLoad_InterruptedRunReportsAndExits1(t *testing.T) {
+	t.Parallel()
+	sk := startSink(t, nil)
+	cmd := exec.Command(os.Args[0], "load", "--to", sk.URL(), "--rate", "50", "--duration", "1m", "--quiet")
+	cmd.Env = append(os.Environ(), runMainEnv+"=1")
+	var stdout strings.Builder
+	cmd.Stdout = &stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second)
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		_ = cmd.Process.Kill()
+		<-done
+		t.Fatal("load still running 20 s after Ctrl-C")
+	}
+	if code := cmd.ProcessState.ExitCode(); code != 1 || !strings.Contains(stdout.String(), "interrupted") {
+		t.Errorf("Ctrl-C: exit %d, report\n%s\nwant exit 1 and the report saying it was interrupted: a CI job cut short must not pass", code, stdout.String())
 	}
 }

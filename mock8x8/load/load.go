@@ -219,7 +219,6 @@ func (r *Run) run() {
 	}
 	wg.Wait()
 	r.attackEnd = r.clock.Now()
-	r.tally.endAttack()
 	if r.ctx.Err() == nil && r.cfg.Drain >= 0 {
 		r.phase.Store("drain")
 		limit := r.cfg.Drain
@@ -363,13 +362,11 @@ func (r *Run) work(w *worker, next func() (ticket, bool)) {
 // records the latency of retries (first attempts are recorded by their workers). The
 // journal serializes its calls.
 type tally struct {
-	timeline    *timeline
-	status      map[int]int64
-	errors      map[mock8x8.ErrorClass]int64
-	retries     *hdrhistogram.Histogram
-	attackOver  bool
-	ackedInTime int64 // 2XX answers that arrived during the attack
-	mu          sync.Mutex
+	timeline *timeline
+	status   map[int]int64
+	errors   map[mock8x8.ErrorClass]int64
+	retries  *hdrhistogram.Histogram
+	mu       sync.Mutex
 }
 
 func newTally(tl *timeline) *tally {
@@ -389,20 +386,11 @@ func (t *tally) Record(a mock8x8.Attempt) {
 	} else {
 		t.status[a.Status]++
 	}
-	if a.Result == mock8x8.Delivered && !t.attackOver {
-		t.ackedInTime++
-	}
 	if a.Attempt > 1 {
 		latency := a.FinishedAt.Sub(a.ScheduledAt)
 		record(t.retries, latency)
 		t.timeline.record(a.FinishedAt, latency, a.Result != mock8x8.Delivered)
 	}
-}
-
-func (t *tally) endAttack() {
-	t.mu.Lock()
-	t.attackOver = true
-	t.mu.Unlock()
 }
 
 // buildReport puts the finished run's figures together.
@@ -413,8 +401,7 @@ func (r *Run) buildReport() *Report {
 		Connections: r.cfg.Connections,
 		TimeScale:   r.cfg.Schedule.Scale,
 		StartedAt:   r.start.UTC(),
-		Duration:    r.attackEnd.Sub(r.start).Seconds(),
-		Drain:       r.drainEnd.Sub(r.attackEnd).Seconds(),
+
 		Events:      stats.Events,
 		Missed:      int64(r.missed),
 		Attempts:    stats.Attempts,
@@ -454,6 +441,17 @@ func (r *Run) buildReport() *Report {
 	if sent > 0 && window > 0 {
 		rep.Rate.Achieved = float64(sent) / window.Seconds()
 	}
+	// The attack lasts the duration asked for, also when the profile's events ran out
+	// sooner, or until the last first attempt ended if later; the drain is what follows.
+	attack := r.attackEnd.Sub(r.start)
+	if !rep.Interrupted {
+		attack = max(attack, r.cfg.Duration)
+	}
+	rep.Duration = attack.Seconds()
+	rep.Drain = max(0, r.drainEnd.Sub(r.start)-attack).Seconds()
+	if run := rep.Duration + rep.Drain; run > 0 {
+		rep.Throughput = float64(stats.Delivered) / run
+	}
 	r.tally.mu.Lock()
 	all.Merge(r.tally.retries)
 	for code, n := range r.tally.status {
@@ -461,9 +459,6 @@ func (r *Run) buildReport() *Report {
 	}
 	for class, n := range r.tally.errors {
 		rep.Errors[string(class)] = n
-	}
-	if rep.Duration > 0 {
-		rep.Throughput = float64(r.tally.ackedInTime) / rep.Duration
 	}
 	r.tally.mu.Unlock()
 	if all.TotalCount() > 0 {

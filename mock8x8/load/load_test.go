@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"sort"
@@ -385,4 +386,35 @@ func TestLoad_DrainStopsAtItsBoundAndReportsTheRestPending(t *testing.T) {
 	if rep.Events != 80 || r.Pending == 0 || r.Delivered != 0 || rep.Events != r.Delivered+r.Exhausted+r.Rejected+r.Pending {
 		t.Errorf("report %d events = %+v, want 80 events, those still waiting for a retry counted as pending", rep.Events, r)
 	}
+}
+
+func TestLoad_ThroughputIsAcknowledgedEventsOverTheWholeRun(t *testing.T) {
+	t.Parallel()
+	t.Run("every ack comes in the drain", func(t *testing.T) {
+		t.Parallel()
+		recv := newReceiver(t, func(_ string, attempt int) int {
+			if attempt == 1 {
+				return http.StatusServiceUnavailable
+			}
+			return http.StatusOK
+		})
+		// The retry comes 1 s × 0.5 after each first attempt: always after the 400 ms attack.
+		rep := run(t, load.Config{Sender: sender(t, recv.URL, 0), Profile: load.Constant{PerSecond: 50},
+			Duration: 400 * time.Millisecond, Schedule: mock8x8.DefaultSchedule().Scaled(0.5)})
+		want := float64(rep.Results.Delivered) / (rep.Duration + rep.Drain)
+		if rep.Results.Delivered != 20 || rep.Drain <= 0 || math.Abs(rep.Throughput-want) > 1e-9 {
+			t.Errorf("delivered %d over %.2fs + %.2fs drain, throughput %.2f/s; want all 20 delivered on their retry, throughput %.2f/s",
+				rep.Results.Delivered, rep.Duration, rep.Drain, rep.Throughput, want)
+		}
+	})
+	t.Run("a campaign that runs out early still lasts its duration", func(t *testing.T) {
+		t.Parallel()
+		recv := newReceiver(t, nil)
+		rep := run(t, load.Config{Sender: sender(t, recv.URL, 0), Profile: load.Campaign{Peak: 100, HalfLife: 50 * time.Millisecond},
+			Duration: 1 * time.Second, Schedule: mock8x8.DefaultSchedule()})
+		if rep.Duration < 1 || rep.Throughput > rep.Rate.Achieved*1.0001 {
+			t.Errorf("duration %.2fs, achieved %.2f/s, throughput %.2f/s; want the 1 s asked for, and no more acked per second than sent",
+				rep.Duration, rep.Rate.Achieved, rep.Throughput)
+		}
+	})
 }

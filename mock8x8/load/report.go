@@ -15,8 +15,8 @@ type Report struct {
 	TimeScale   float64   `json:"timeScale"`
 	StartedAt   time.Time `json:"startedAt"`
 	Rate        Rate      `json:"rate"`
-	// Duration is the attack in seconds: from the start until the last first attempt
-	// ended. Throughput and the achieved rate are measured over it.
+	// Duration is the attack in seconds: the duration asked for, or until the last first
+	// attempt ended if later (only an interrupted run is shorter).
 	Duration float64 `json:"duration"`
 	// Drain is the time in seconds spent after the attack waiting for pending retries.
 	Drain float64 `json:"drain"`
@@ -29,8 +29,8 @@ type Report struct {
 	Interrupted bool `json:"interrupted"`
 	// Attempts counts every POST, first attempts and retries.
 	Attempts int64 `json:"attempts"`
-	// Throughput is events acknowledged (2XX, first attempt or retry) during the attack,
-	// per second of the attack.
+	// Throughput is events acknowledged (2XX, first attempt or retry) per second of the
+	// run: the attack and the drain.
 	Throughput float64 `json:"throughput"`
 	// Results accounts for every event: Events = Delivered + Exhausted + Rejected + Pending.
 	Results Results `json:"results"`

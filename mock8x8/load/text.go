@@ -31,8 +31,12 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	fmt.Fprintf(&b, "  attempts     %d: %s\n", r.Attempts, counts(r.Status, r.Errors))
 	l := r.LatencyMs
-	fmt.Fprintf(&b, "  latency ms   p50 %s  p90 %s  p99 %s  p99.9 %s  max %s  (from each attempt's intended send time)\n",
-		figure(l.P50), figure(l.P90), figure(l.P99), figure(l.P999), figure(l.Max))
+	from := "from each attempt's intended send time"
+	if r.Rate.Target == 0 {
+		from = "first attempts from their send, as fast as possible; retries from their due time"
+	}
+	fmt.Fprintf(&b, "  latency ms   p50 %s  p90 %s  p99 %s  p99.9 %s  max %s  (%s)\n",
+		figure(l.P50), figure(l.P90), figure(l.P99), figure(l.P999), figure(l.Max), from)
 	for _, t := range r.Thresholds {
 		verdict := "ok"
 		if !t.Passed {
