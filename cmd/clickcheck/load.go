@@ -76,7 +76,7 @@ acknowledged with a 2XX). Exit codes: 0 done (and thresholds kept), 1 a threshol
 	f.StringVar(&l.reportJSON, "report-json", "", "write the report as JSON to this file")
 	f.StringVar(&l.reportHTML, "report-html", "", "write a self-contained HTML report with charts to this file")
 	f.DurationVar(&l.maxP99, "max-p99", 0, "fail (exit 1) when the p99 latency is above this, e.g. 250ms")
-	f.Float64Var(&l.maxErrorRate, "max-error-rate", -1, "fail (exit 1) when more than this share of attempts is not acknowledged, e.g. 0.01")
+	f.Float64Var(&l.maxErrorRate, "max-error-rate", -1, "fail (exit 1) when more than this share of attempts is not acknowledged (events never sent count too), e.g. 0.01")
 	f.BoolVar(&l.quiet, "quiet", false, "no progress on stderr")
 	f.StringVar(&l.cpuProfile, "cpu-profile", "", "write a Go CPU profile of the run to this file (for `go tool pprof`)")
 	_ = f.MarkHidden("cpu-profile")
@@ -235,15 +235,17 @@ func (l *loadCmd) checkThresholds(rep *load.Report) {
 		})
 	}
 	if l.maxErrorRate >= 0 {
+		// An event the receiver's stall kept from being sent at all counts as an attempt
+		// not acknowledged: otherwise a stall would lower the error rate.
 		rate := 0.0
-		if rep.Attempts > 0 {
+		if all := rep.Attempts + rep.Missed; all > 0 {
 			var ok int64
 			for code, n := range rep.Status {
 				if len(code) == 3 && code[0] == '2' {
 					ok += n
 				}
 			}
-			rate = float64(rep.Attempts-ok) / float64(rep.Attempts)
+			rate = float64(all-ok) / float64(all)
 		}
 		rep.Thresholds = append(rep.Thresholds, load.Threshold{
 			Name: "max-error-rate", Limit: l.maxErrorRate, Actual: rate, Passed: rate <= l.maxErrorRate,

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -196,5 +198,20 @@ func TestLoad_InterruptedRunReportsAndExits1(t *testing.T) {
 	}
 	if code := cmd.ProcessState.ExitCode(); code != 1 || !strings.Contains(stdout.String(), "interrupted") {
 		t.Errorf("Ctrl-C: exit %d, report\n%s\nwant exit 1 and the report saying it was interrupted: a CI job cut short must not pass", code, stdout.String())
+	}
+}
+
+func TestLoad_EventsNeverSentCountAgainstTheErrorRate(t *testing.T) {
+	t.Parallel()
+	// Every answer takes 600 ms on one connection: at 50/s most events are never sent.
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(600 * time.Millisecond)
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer slow.Close()
+	code, stdout, stderr := runCLI(t, "load", "--to", slow.URL+"/webhooks/8x8", "--rate", "50", "--duration", "1s",
+		"--connections", "1", "--max-error-rate", "0.5", "--quiet")
+	if code != 1 || !strings.Contains(stdout, "missed") || !strings.Contains(stdout, "max-error-rate") {
+		t.Errorf("exit %d; want 1: every attempt made was acked, but most events were never sent\n%s%s", code, stdout, stderr)
 	}
 }
