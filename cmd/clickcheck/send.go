@@ -263,7 +263,11 @@ func (s *sendCmd) deliver(ctx context.Context, sender *mock8x8.Sender, events fu
 	}
 	waitErr := eng.Wait(ctx)
 	stopProgress()
-	eng.Close()
+	// After Ctrl-C, the attempts in flight still finish (within one timeout) and are
+	// recorded: the receiver may already have them, so the journal must say so.
+	sctx, cancel := context.WithTimeout(context.Background(), s.timeout)
+	_ = eng.Shutdown(sctx)
+	cancel()
 	stats := journal.Stats()
 	if lines != nil {
 		if err := lines.WriteSummary(stats); err != nil {

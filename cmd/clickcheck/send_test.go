@@ -4,7 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -299,5 +302,44 @@ func TestRoot_StrayArgumentIsBadInput(t *testing.T) {
 		if code != 2 || !strings.Contains(stderr, `takes no arguments, only flags; got "extra"`) {
 			t.Errorf("clickcheck %s ... extra: exit %d, stderr %q; want 2 naming the stray argument", cmd, code, stderr)
 		}
+	}
+}
+
+func TestSend_CtrlCRecordsTheAttemptsInFlight(t *testing.T) {
+	t.Parallel()
+	got := make(chan struct{}, 8)
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got <- struct{}{}
+		time.Sleep(time.Second)
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer slow.Close()
+	cmd := exec.Command(os.Args[0], "send", "--to", slow.URL+"/webhooks/8x8", "--count", "3", "--json")
+	cmd.Env = append(os.Environ(), runMainEnv+"=1")
+	var stdout strings.Builder
+	cmd.Stdout = &stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		select {
+		case <-got:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+			t.Fatal("the receiver did not get 3 attempts")
+		}
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	atts, sum := records(t, stdout.String())
+	// The receiver has all three: the journal must show all three, answered.
+	if len(atts) != 3 || sum.Attempts != 3 || sum.Delivered != 3 {
+		t.Errorf("after Ctrl-C with 3 attempts in flight: %d records, summary %+v; want the 3 attempts recorded and delivered\n%s", len(atts), sum, stdout.String())
+	}
+	if code := cmd.ProcessState.ExitCode(); code != 1 {
+		t.Errorf("exit %d after Ctrl-C, want 1", code)
 	}
 }
