@@ -327,6 +327,17 @@ func TestControl_StreamSendsClicksUntilStopped(t *testing.T) {
 		t.Fatalf("POST /v1/stream: %d %s, want 202 describing a constant 100/s stream", code, body)
 	}
 	m.waitStats(t, "", "at least 20 streamed clicks delivered", func(s store.Stats) bool { return s.Delivered >= 20 })
+	code, body = m.call(t, "GET", "/v1/stream", "", nil)
+	var running struct {
+		Profile string `json:"profile"`
+		Sent    int64  `json:"sent"`
+		Running bool   `json:"running"`
+		Seed    uint64 `json:"seed"`
+	}
+	mustJSON(t, body, &running)
+	if code != 200 || !running.Running || running.Sent < 20 || running.Seed != 7 || running.Profile != "constant 100/s" {
+		t.Errorf("GET /v1/stream: %d %s, want the running constant 100/s stream, seed 7, at least 20 sent", code, body)
+	}
 	code, body = m.call(t, "DELETE", "/v1/stream", "", nil)
 	if code != 200 {
 		t.Fatalf("DELETE /v1/stream: %d %s", code, body)
@@ -338,6 +349,9 @@ func TestControl_StreamSendsClicksUntilStopped(t *testing.T) {
 	s := m.waitStats(t, "", "every streamed click settled", func(s store.Stats) bool { return s.Pending == 0 })
 	if s.Events != stopped.Sent || stopped.Sent < 20 {
 		t.Errorf("the stream says it sent %d, the stats count %d events; want the same, at least 20", stopped.Sent, s.Events)
+	}
+	if code, _ := m.call(t, "GET", "/v1/stream", "", nil); code != 404 {
+		t.Errorf("GET /v1/stream after DELETE: %d, want 404", code)
 	}
 	time.Sleep(250 * time.Millisecond)
 	if after := m.stats(t, ""); after.Events != s.Events {

@@ -13,6 +13,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /v1/events/{eventId}", s.guard(s.getEvent))
 	m.HandleFunc("GET /v1/stats", s.guard(s.getStats))
 	m.HandleFunc("POST /v1/stream", s.guard(s.postStream))
+	m.HandleFunc("GET /v1/stream", s.guard(s.getStream))
 	m.HandleFunc("DELETE /v1/stream", s.guard(s.deleteStream))
 	m.HandleFunc("GET /v1/webhooks", s.guard(s.listAllWebhooks))
 	m.HandleFunc("/v1/", s.guard(notInControlAPI))
@@ -29,5 +30,5 @@ func (s *Server) routes() {
 // method on a known path included), naming the calls it does have.
 func notInControlAPI(w http.ResponseWriter, r *http.Request) {
 	controlFail(w, http.StatusNotFound, "", "%s %s is not a control API call; there are POST /v1/clicks, POST /v1/events, "+
-		"GET /v1/events, GET /v1/events/{eventId}, GET /v1/stats, POST and DELETE /v1/stream, GET /v1/webhooks", r.Method, r.URL.Path)
+		"GET /v1/events, GET /v1/events/{eventId}, GET /v1/stats, GET, POST and DELETE /v1/stream, GET /v1/webhooks", r.Method, r.URL.Path)
 }

@@ -113,6 +113,34 @@ func (s *Server) deleteStream(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, st)
 }
 
+// getStream serves GET /v1/stream: the current stream, with how many clicks it has sent
+// and whether it still runs (a campaign ends when its clicks run out).
+func (s *Server) getStream(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	st := s.stream
+	s.mu.Unlock()
+	if st == nil {
+		controlFail(w, http.StatusNotFound, "", "no click stream is running; start one with POST /v1/stream")
+		return
+	}
+	running := true
+	select {
+	case <-st.done:
+		running = false
+	default:
+	}
+	st.mu.Lock()
+	view := struct {
+		Profile string    `json:"profile"`
+		Started time.Time `json:"started"`
+		Seed    uint64    `json:"seed"`
+		Sent    int64     `json:"sent"`
+		Running bool      `json:"running"`
+	}{st.Profile, st.Started, st.Seed, st.Sent, running}
+	st.mu.Unlock()
+	writeJSON(w, http.StatusOK, view)
+}
+
 // runStream delivers the profile's clicks in batches every 100 ms until cancelled or the
 // profile ends.
 func (s *Server) runStream(ctx context.Context, st *stream, p load.Profile, targets []store.Target) {
