@@ -103,6 +103,13 @@ func run(t *testing.T, cfg load.Config) *load.Report {
 
 func TestLoad_PacingHitsTheTargetRate(t *testing.T) {
 	recv := newReceiver(t, nil)
+	var mu sync.Mutex
+	var arrivals []time.Time
+	recv.before = func() {
+		mu.Lock()
+		arrivals = append(arrivals, time.Now())
+		mu.Unlock()
+	}
 	rep := run(t, load.Config{
 		Sender:   sender(t, recv.URL, 0),
 		Profile:  load.Constant{PerSecond: 1000},
@@ -123,6 +130,23 @@ func TestLoad_PacingHitsTheTargetRate(t *testing.T) {
 	}
 	if n := len(recv.eventIDs()); n != 3000 {
 		t.Errorf("receiver saw %d distinct events, want 3000: every request is a unique event", n)
+	}
+	// Paced, not bunched: each second of the run brings its thousand, as the receiver
+	// sees them (the achieved rate alone counts only what was sent in the end).
+	mu.Lock()
+	defer mu.Unlock()
+	if len(arrivals) == 3000 {
+		perSecond := make([]int, 3)
+		for _, at := range arrivals {
+			if i := int(at.Sub(arrivals[0]) / time.Second); i < 3 {
+				perSecond[i]++
+			}
+		}
+		for i, n := range perSecond {
+			if n < 900 || n > 1100 {
+				t.Errorf("second %d of the run brought %d requests, want about 1000 (%v)", i+1, n, perSecond)
+			}
+		}
 	}
 }
 
