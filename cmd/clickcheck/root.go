@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"regexp"
 	"strings"
 	"syscall"
 
@@ -59,9 +60,7 @@ Exit codes: 0 success, 1 something was not delivered or did not pass, 2 bad inpu
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
-		return &UsageError{Problem: err.Error(), Example: "see `" + cmd.CommandPath() + " --help`"}
-	})
+	root.SetFlagErrorFunc(flagError)
 	root.AddCommand(newSendCmd(stdout, stderr))
 	root.AddCommand(newLoadCmd(stdout, stderr))
 	root.AddCommand(newVerifyCmd(stdout, stderr))
@@ -69,6 +68,21 @@ Exit codes: 0 success, 1 something was not delivered or did not pass, 2 bad inpu
 	root.AddCommand(newServeCmd(stdout, stderr))
 	root.CompletionOptions.DisableDefaultCmd = true
 	return root
+}
+
+// badFlagValue finds the flag in pflag's "invalid argument ... for "--count" flag: ...".
+var badFlagValue = regexp.MustCompile(`for "(?:-\w, )?(--[\w-]+)" flag`)
+
+// flagError makes a flag the parser refused bad input, with a valid example: the flag
+// with its default value, where it has one worth showing.
+func flagError(cmd *cobra.Command, err error) error {
+	ue := &UsageError{Problem: err.Error(), Example: "see `" + cmd.CommandPath() + " --help`"}
+	if m := badFlagValue.FindStringSubmatch(err.Error()); m != nil {
+		if f := cmd.Flags().Lookup(strings.TrimPrefix(m[1], "--")); f != nil && f.DefValue != "" && f.Value.Type() != "bool" {
+			ue.Example = m[1] + " " + f.DefValue
+		}
+	}
+	return ue
 }
 
 // noArgs refuses positional arguments as bad input: every subcommand takes flags only,

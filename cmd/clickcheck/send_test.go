@@ -343,3 +343,20 @@ func TestSend_CtrlCRecordsTheAttemptsInFlight(t *testing.T) {
 		t.Errorf("exit %d after Ctrl-C, want 1", code)
 	}
 }
+
+func TestRoot_AValueTheParserRefusesGetsAValidExample(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"send", "--count", "abc"}, "; e.g. --count 1"},
+		{[]string{"send", "--timeout", "5"}, "; e.g. --timeout 5s"},
+		{[]string{"load", "--rate", "x"}, "; e.g. --rate 100"},
+	} {
+		code, _, stderr := runCLI(t, c.args...)
+		if code != 2 || !strings.Contains(stderr, c.want) || strings.Count(stderr, "\n") != 1 {
+			t.Errorf("clickcheck %v: exit %d, stderr %q; want 2 and one line ending %q", c.args, code, stderr, c.want)
+		}
+	}
+}
