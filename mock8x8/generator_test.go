@@ -797,3 +797,35 @@ func TestRecentStart_ClicksHaveHappenedByNow(t *testing.T) {
 		t.Errorf("RecentStart for no clicks: %s, want now", got)
 	}
 }
+
+func TestGenerator_FirstClicksDecayAfterTheSend(t *testing.T) {
+	t.Parallel()
+	g := mock8x8.NewGenerator(5, genStart)
+	var delays []time.Duration
+	buckets := make([]int, 8) // first clicks by 2-minute bucket after their SMS went out
+	for range 20000 {
+		c := g.NextClickDetail()
+		if c.Nth != 1 {
+			continue
+		}
+		d := c.OccurredAt.Sub(c.SentAt)
+		delays = append(delays, d)
+		if i := int(d / (2 * time.Minute)); i < len(buckets) {
+			buckets[i]++
+		}
+	}
+	slices.Sort(delays)
+	median, p99 := delays[len(delays)/2], delays[len(delays)*99/100]
+	if median < time.Minute || median > 8*time.Minute {
+		t.Errorf("median first-click delay %v, want minutes: most people who click do it soon after the SMS", median)
+	}
+	if p99 < 30*time.Minute {
+		t.Errorf("p99 first-click delay %v, want a tail past 30 min: some read the SMS late", p99)
+	}
+	for i := 1; i < len(buckets); i++ {
+		if buckets[i] >= buckets[i-1] {
+			t.Errorf("first clicks per 2 minutes after the send %v: want fewer in each bucket than in the one before (decay)", buckets)
+			break
+		}
+	}
+}
