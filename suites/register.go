@@ -134,7 +134,11 @@ func (r *suiteRun) deliver(ctx context.Context, ev mock8x8.Event, what string) m
 	r.answering()
 	o := r.client.send(ctx, ev)
 	if !is2XX(o) {
-		Fail(fmt.Sprintf("%s: want a 2XX within %s\n  sent: %s\n  got:  %s\n  why it matters: %s", what, r.t.Timeout, sent(ev), answer(o), why2XX(o)))
+		hint := ""
+		if (o.Status == 401 || o.Status == 403) && r.t.Auth == "" {
+			hint = fmt.Sprintf(" (it answered %d: if it checks Authorization, give verify the value 8x8 would send with --auth)", o.Status)
+		}
+		Fail(fmt.Sprintf("%s: want a 2XX within %s%s\n  sent: %s\n  got:  %s\n  why it matters: %s", what, r.t.Timeout, hint, sent(ev), answer(o), why2XX(o)))
 	}
 	return o
 }

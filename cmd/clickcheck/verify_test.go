@@ -202,6 +202,16 @@ func TestVerify_WithoutAnObserverWhatWasAppliedIsSkippedNeverPassed(t *testing.T
 	}
 }
 
+func TestVerify_AReceiverThatWantsCredentialsSaysToPassAuth(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(newTestReceiver(defects{}, "Bearer right"))
+	defer srv.Close()
+	res := runVerify(t, "--target", srv.URL+"/webhooks/8x8")
+	if res.code != 1 || !strings.Contains(res.stdout, "it answered 401: if it checks Authorization, give verify the value 8x8 would send with --auth") {
+		t.Errorf("exit %d; want 1 and the summary pointing at --auth\n%s", res.code, tail(res.stdout, 14))
+	}
+}
+
 func TestVerify_OtherCorrectReceiversPass(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
