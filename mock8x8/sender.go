@@ -296,7 +296,7 @@ func (s *Sender) statusMessage(code int, location string) string {
 	case code >= 200 && code < 300:
 		return ""
 	case code >= 300 && code < 400:
-		loc := redactURLString(location)
+		loc := RedactURL(location)
 		if loc != "" {
 			loc = " (Location: " + loc + ")"
 		}
@@ -451,11 +451,8 @@ func parseHTTPURL(what, raw, example string) (*url.URL, error) {
 }
 
 // RedactURL returns raw with any password in its userinfo replaced by "xxxxx", for
-// showing a webhook URL in messages, logs and pages.
-func RedactURL(raw string) string { return redactURLString(raw) }
-
-// redactURLString hides the password of a URL-shaped string, such as a Location header.
-func redactURLString(raw string) string {
+// showing a URL (a webhook's, a Location header) in messages, logs and pages.
+func RedactURL(raw string) string {
 	if u, err := url.Parse(raw); err == nil {
 		return u.Redacted()
 	}

@@ -10,8 +10,11 @@ import (
 	"github.com/clickcheck/clickcheck/mock8x8"
 )
 
-// bigBody is the size of the oversized body robustness sends.
-const bigBody = 1 << 20
+// bigBody is the size of the oversized body robustness sends, and bigBodyName its name.
+const (
+	bigBody     = 1 << 20
+	bigBodyName = "1 MiB body"
+)
 
 // robustness: bad input must get an answer (4XX expected) and must not break the
 // receiver for the events after it.
@@ -33,7 +36,7 @@ func (r *suiteRun) robustness() {
 					name, sent(ev), answer(o), "a receiver that hangs or drops the connection on bad input can be taken down by one bad request"))
 			case o.Status >= 500:
 				AddReportEntry("robustness note", ReportEntryVisibilityFailureOrVerbose, fmt.Sprintf("%s answered %d: a 4XX says the input is bad; a 5XX makes 8x8 retry it 4 times", name, o.Status))
-			case o.Status < 400 && name == "1 MiB body":
+			case o.Status < 400 && name == bigBodyName:
 				// A valid click, only large: accepting it is as sound as a 413.
 			case o.Status < 400:
 				AddReportEntry("robustness note", ReportEntryVisibilityFailureOrVerbose, fmt.Sprintf("%s answered %d: accepted; a 4XX is expected for input 8x8 never sends", name, o.Status))
@@ -47,7 +50,7 @@ func (r *suiteRun) robustness() {
 		for _, f := range fixtures.Invalid() {
 			args = append(args, Entry(f.Name+": "+f.Description, timeout, f.Name, mock8x8.Event{ID: f.Name, Body: f.Body}))
 		}
-		args = append(args, Entry("a 1 MiB body: a click padded with a 1 MiB unknown field", timeout, "1 MiB body", r.bigEvent))
+		args = append(args, Entry("a 1 MiB body: a click padded with a 1 MiB unknown field", timeout, bigBodyName, r.bigEvent))
 		DescribeTable("answers bad input and still acks the next valid event", args...)
 	})
 }

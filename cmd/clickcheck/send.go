@@ -146,7 +146,7 @@ func (s *sendCmd) events(cmd *cobra.Command) (func(yield func(mock8x8.Event) boo
 		seed = randomSeed()
 	}
 	start := time.Now().UTC().Truncate(time.Second)
-	if s.eventType == mock8x8.EventTypeClick {
+	if s.start == "" && s.eventType == mock8x8.EventTypeClick {
 		start = mock8x8.RecentStart(seed, start, s.count) // clicks that have just happened
 	}
 	if s.start != "" {

@@ -401,7 +401,6 @@ func (r *Run) buildReport() *Report {
 		Connections: r.cfg.Connections,
 		TimeScale:   r.cfg.Schedule.Scale,
 		StartedAt:   r.start.UTC(),
-
 		Events:      stats.Events,
 		Missed:      int64(r.missed),
 		Attempts:    stats.Attempts,

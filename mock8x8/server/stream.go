@@ -26,13 +26,13 @@ type streamRequest struct {
 
 // stream is a running click stream.
 type stream struct {
-	Profile string    `json:"profile"`
-	Started time.Time `json:"started"`
-	Seed    uint64    `json:"seed"`
+	Profile string
+	Started time.Time
+	Seed    uint64
 	cancel  context.CancelFunc
 	done    chan struct{}
 	mu      sync.Mutex
-	Sent    int64 `json:"sent"`
+	Sent    int64 // guarded by mu
 }
 
 func (st *stream) stop() {
@@ -96,7 +96,7 @@ func (s *Server) postStream(w http.ResponseWriter, r *http.Request) {
 	}
 	go s.runStream(ctx, st, profile, targets)
 	s.log.Info("click stream started", "profile", st.Profile)
-	writeJSON(w, http.StatusAccepted, st)
+	writeJSON(w, http.StatusAccepted, st.view()) // the stream runs already: read it under its lock
 }
 
 // deleteStream stops the click stream.
@@ -110,7 +110,7 @@ func (s *Server) deleteStream(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	st.stop()
-	writeJSON(w, http.StatusOK, st)
+	writeJSON(w, http.StatusOK, st.view())
 }
 
 // getStream serves GET /v1/stream: the current stream, with how many clicks it has sent
@@ -123,6 +123,19 @@ func (s *Server) getStream(w http.ResponseWriter, r *http.Request) {
 		controlFail(w, http.StatusNotFound, "", "no click stream is running; start one with POST /v1/stream")
 		return
 	}
+	writeJSON(w, http.StatusOK, st.view())
+}
+
+// streamView is a stream as the control API shows it.
+type streamView struct {
+	Profile string    `json:"profile"`
+	Started time.Time `json:"started"`
+	Seed    uint64    `json:"seed"`
+	Sent    int64     `json:"sent"`
+	Running bool      `json:"running"`
+}
+
+func (st *stream) view() streamView {
 	running := true
 	select {
 	case <-st.done:
@@ -130,15 +143,8 @@ func (s *Server) getStream(w http.ResponseWriter, r *http.Request) {
 	default:
 	}
 	st.mu.Lock()
-	view := struct {
-		Profile string    `json:"profile"`
-		Started time.Time `json:"started"`
-		Seed    uint64    `json:"seed"`
-		Sent    int64     `json:"sent"`
-		Running bool      `json:"running"`
-	}{st.Profile, st.Started, st.Seed, st.Sent, running}
-	st.mu.Unlock()
-	writeJSON(w, http.StatusOK, view)
+	defer st.mu.Unlock()
+	return streamView{Profile: st.Profile, Started: st.Started, Seed: st.Seed, Sent: st.Sent, Running: running}
 }
 
 // runStream delivers the profile's clicks in batches every 100 ms until cancelled or the
